@@ -1,0 +1,104 @@
+# facteur — one binary, MTA plus MDA.
+#
+#   make            build ./facteur (into build/ or build-san/ with SANITIZE=1)
+#   make check      install missing deps, run unit + integration tests
+#   make unit       unit tests only (Check)
+#   make demo       private MariaDB + facteur on high loopback ports
+#   make fuzz       libFuzzer targets (FUZZ_SECONDS=N each)
+#   make bench      benchmarks against Postfix + Dovecot
+#
+# Source files are discovered: every src/<module>/*.c goes into libfacteur.a,
+# every tests/unit/check_<x>.c becomes a Check test binary.
+
+CC       ?= cc
+SANITIZE ?=
+BUILD_DIR ?=
+VERSION  := $(shell cat VERSION 2>/dev/null || echo 0.1.0)
+
+PKGS     := libmariadb openssl libargon2 zlib libcrypt
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null)
+
+WARN     := -Wall -Wextra -Wshadow -Wpointer-arith -Wstrict-prototypes \
+	-Wmissing-prototypes -Wformat=2 -Wno-format-nonliteral -Wvla
+CFLAGS   ?= -O2 -g
+CFLAGS   += -std=c11 -D_GNU_SOURCE -pthread $(WARN) -Isrc $(PKG_CFLAGS) \
+	-DFACTEUR_VERSION=\"$(VERSION)\" -fno-strict-aliasing
+LDLIBS   += $(PKG_LIBS) -pthread
+
+ifeq ($(SANITIZE),1)
+BUILD    := $(or $(BUILD_DIR),build-san)
+CFLAGS   += -fsanitize=address,undefined -fno-omit-frame-pointer \
+	-fno-sanitize-recover=undefined -O1
+LDFLAGS  += -fsanitize=address,undefined
+else
+BUILD    := $(or $(BUILD_DIR),build)
+endif
+
+SRCS     := $(filter-out src/main.c,$(wildcard src/*/*.c))
+OBJS     := $(SRCS:src/%.c=$(BUILD)/obj/%.o)
+LIB      := $(BUILD)/libfacteur.a
+BIN      := $(BUILD)/facteur
+UNIT_SRCS := $(wildcard tests/unit/check_*.c)
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+
+.PHONY: all check unit integration demo demo-stop fuzz bench clean deps \
+	install deb valgrind
+
+all: $(BIN) facteur
+
+facteur: $(BIN)
+	ln -sf $(BIN) facteur
+
+$(BUILD)/obj/%.o: src/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+$(LIB): $(OBJS)
+	@mkdir -p $(dir $@)
+	rm -f $@
+	ar rcs $@ $(OBJS)
+
+$(BIN): $(BUILD)/obj/main.o $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $(BUILD)/obj/main.o $(LIB) $(LDLIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c $(LIB) tests/unit/testutil.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Itests/unit -o $@ $< $(LIB) $(LDFLAGS) $(LDLIBS) $(CHECK_LIBS)
+
+-include $(OBJS:.o=.d) $(BUILD)/obj/main.d
+
+# Installs build and test dependencies that are missing (Debian).
+deps:
+	@tests/lib/deps.sh
+
+unit: $(UNIT_BINS)
+	@tests/lib/run-unit.sh $(BUILD) $(UNIT_BINS)
+
+check: deps
+	$(MAKE) all unit-bins SANITIZE=$(SANITIZE)
+	@tests/lib/run-all.sh $(BUILD)
+
+unit-bins: $(UNIT_BINS)
+
+integration: all
+	@tests/lib/run-all.sh $(BUILD) --integration-only
+
+valgrind: all
+	@FACTEUR_VALGRIND=1 tests/lib/run-all.sh $(BUILD) --integration-only
+
+demo: deps all
+	@tests/lib/demo.sh start $(BIN)
+
+demo-stop:
+	@tests/lib/demo.sh stop
+
+fuzz:
+	@tests/fuzz/run.sh $(or $(FUZZ_SECONDS),10)
+
+bench: all
+	@tests/bench/run.sh $(BIN)
+
+clean:
+	rm -rf build build-san facteur

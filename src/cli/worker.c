@@ -1,0 +1,280 @@
+/*
+ * worker - privilege drop and protocol wiring for `facteur serve`.
+ *
+ * Order matters: everything that needs root (TLS private key, DB password
+ * file, creating mail_root/queue_dir owned by run_user) happens first;
+ * then the drop, which is checked; then threads. Nothing is read as root
+ * after the drop.
+ */
+#include <errno.h>
+#include <grp.h>
+#include <pthread.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli/worker.h"
+#include "core/fsutil.h"
+#include "core/log.h"
+#include "core/xmalloc.h"
+#include "directory/dir.h"
+#include "net/server.h"
+#include "net/tls.h"
+
+#if __has_include("smtp/smtp.h")
+#include "smtp/smtp.h"
+#define HAVE_SMTP 1
+#endif
+#if __has_include("imap/imap.h")
+#include "imap/imap.h"
+#define HAVE_IMAP 1
+#endif
+#if __has_include("pop3/pop3.h")
+#include "pop3/pop3.h"
+#define HAVE_POP3 1
+#endif
+#if __has_include("http/http.h")
+#include "http/http.h"
+#define HAVE_HTTP 1
+#endif
+#include "queue/queue.h"
+
+#pragma weak queue_start
+#pragma weak queue_stop
+#pragma weak queue_set_local_delivery
+
+/* Thread stacks: small, since idle connections dominate memory. */
+#define WORKER_STACK_SIZE (256 * 1024)
+
+int
+worker_precheck(const struct conf *c)
+{
+	struct tls_ctx *t;
+	const char *err = NULL;
+
+	tls_init();
+	t = tls_server_new(c->tls_cert, c->tls_key, c->tls_min_version, &err);
+	if (t == NULL) {
+		fprintf(stderr, "facteur: tls: %s\n", err);
+		return -1;
+	}
+	tls_ctx_free(&t);
+	if (geteuid() == 0 && getpwnam(c->run_user) == NULL) {
+		fprintf(stderr, "facteur: run_user: no such user \"%s\"\n",
+		    c->run_user);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+worker_own_dir(const char *path, uid_t uid, gid_t gid, mode_t mode)
+{
+	struct stat st;
+
+	if (fs_mkdir_p(path, mode) < 0) {
+		log_error("worker cannot create %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (stat(path, &st) < 0)
+		return -1;
+	if (geteuid() == 0 && (st.st_uid != uid || st.st_gid != gid)) {
+		if (chown(path, uid, gid) < 0) {
+			log_error("worker cannot chown %s: %s", path,
+			    strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* worker_drop: become run_user for good. 0 or -1 (fatal). */
+static int
+worker_drop(const struct conf *c)
+{
+	struct passwd *pw;
+
+	if (geteuid() != 0)
+		return 0;	/* already unprivileged (tests, dev) */
+	pw = getpwnam(c->run_user);
+	if (pw == NULL) {
+		log_error("worker run_user \"%s\" does not exist", c->run_user);
+		return -1;
+	}
+	if (worker_own_dir(c->mail_root, pw->pw_uid, pw->pw_gid, 0770) < 0 ||
+	    worker_own_dir(c->queue_dir, pw->pw_uid, pw->pw_gid, 0700) < 0)
+		return -1;
+	if (setgroups(1, &pw->pw_gid) < 0 ||
+	    setresgid(pw->pw_gid, pw->pw_gid, pw->pw_gid) < 0 ||
+	    setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) < 0) {
+		log_error("worker cannot drop privileges to %s: %s",
+		    c->run_user, strerror(errno));
+		return -1;
+	}
+	if (pw->pw_uid != 0 && (setuid(0) == 0 || seteuid(0) == 0)) {
+		log_error("worker could regain root after the drop");
+		return -1;
+	}
+	return 0;
+}
+
+int
+worker_run(struct conf *c, const struct worker_listener *wl, size_t n)
+{
+	struct server_listener sl[LK_COUNT];
+	struct server_limits lim;
+	struct tls_ctx *tls;
+	struct dir *d;
+	const char *err = NULL;
+	size_t i, ns = 0;
+	sigset_t set;
+	int sig;
+
+	tls_init();
+	tls = tls_server_new(c->tls_cert, c->tls_key, c->tls_min_version, &err);
+	if (tls == NULL) {
+		log_error("worker tls: %s", err);
+		return 1;
+	}
+	d = dir_open(c, &err);
+	if (d == NULL) {
+		log_error("worker directory: %s", err);
+		return 1;
+	}
+	if (geteuid() != 0) {
+		(void)fs_mkdir_p(c->mail_root, 0770);
+		(void)fs_mkdir_p(c->queue_dir, 0700);
+	}
+	if (worker_drop(c) < 0)
+		return 1;
+	umask(0077);
+
+	/* signals go to one thread: block them before threads start */
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	for (i = 0; i < n; i++) {
+		void *arg = NULL;
+		server_handler_fn fn = NULL;
+
+		switch (wl[i].kind) {
+		case LK_SMTP:
+		case LK_SMTPS:
+		case LK_SUBMISSION:
+#ifdef HAVE_SMTP
+			{
+				static struct smtp_server smtp;
+
+				smtp.conf = c;
+				smtp.dir = d;
+				smtp.tls = tls;
+				arg = &smtp;
+				fn = smtp_session_run;
+			}
+#endif
+			break;
+		case LK_IMAPS:
+		case LK_IMAP:
+#ifdef HAVE_IMAP
+			{
+				static struct imap_server imap;
+
+				imap.conf = c;
+				imap.dir = d;
+				imap.tls = tls;
+				arg = &imap;
+				fn = imap_session_run;
+			}
+#endif
+			break;
+		case LK_POP3S:
+		case LK_POP3:
+#ifdef HAVE_POP3
+			{
+				static struct pop3_server pop3;
+
+				pop3.conf = c;
+				pop3.dir = d;
+				pop3.tls = tls;
+				arg = &pop3;
+				fn = pop3_session_run;
+			}
+#endif
+			break;
+		case LK_ADMIN:
+#ifdef HAVE_HTTP
+			{
+				static struct http_server http;
+
+				http.conf = c;
+				http.dir = d;
+				http.tls = tls;
+				arg = &http;
+				fn = http_session_run;
+			}
+#endif
+			break;
+		case LK_COUNT:
+			break;
+		}
+		if (fn == NULL) {
+			log_warn("worker %s listener: protocol not built in; "
+			    "not serving it", listen_kind_name(wl[i].kind));
+			continue;
+		}
+		sl[ns].kind = wl[i].kind;
+		sl[ns].fd = wl[i].fd;
+		sl[ns].fn = fn;
+		sl[ns].arg = arg;
+		ns++;
+	}
+
+	if (queue_start != NULL) {
+#ifdef HAVE_SMTP
+		static struct smtp_server qsmtp;
+
+		qsmtp.conf = c;
+		qsmtp.dir = d;
+		qsmtp.tls = tls;
+		if (queue_set_local_delivery != NULL)
+			queue_set_local_delivery(smtp_deliver_local, &qsmtp);
+#endif
+		if (queue_start(c, d) < 0) {
+			log_error("worker cannot start the queue");
+			return 1;
+		}
+	}
+	lim.max_connections = c->max_connections;
+	lim.max_per_ip = c->max_connections_per_ip;
+	lim.stack_size = WORKER_STACK_SIZE;
+	if (server_start(sl, ns, &lim) < 0) {
+		log_error("worker cannot start listeners: %s", strerror(errno));
+		return 1;
+	}
+	log_info("worker ready user=%s listeners=%zu", c->run_user, ns);
+
+	for (;;) {
+		if (sigwait(&set, &sig) != 0)
+			continue;
+		if (sig == SIGHUP)
+			continue;
+		break;
+	}
+	log_info("worker stopping: no new connections, %u open",
+	    server_active());
+	server_stop();
+	if (queue_stop != NULL)
+		queue_stop();
+	for (i = 0; i < 300 && server_active() > 0; i++)
+		usleep(100000);
+	log_info("worker exit, %u connections still open", server_active());
+	return 0;
+}
