@@ -1,0 +1,422 @@
+/*
+ * addrlist - RFC 5322 3.4 address lists for IMAP ENVELOPE. See addrlist.h.
+ *
+ * Input is an untrusted header value. The parser never fails on bad
+ * syntax: like Dovecot (whose ENVELOPE output clients are used to), it
+ * reports what it could read with MISSING_MAILBOX / MISSING_DOMAIN /
+ * SYNTAX_ERROR placeholders and stops at the first element it cannot
+ * continue after. One scratch buffer per call (bounded by the value
+ * size); linear in the value size. Group nesting is not allowed by the
+ * RFC and is not followed.
+ */
+#include <stdbool.h>
+#include <string.h>
+
+#include "core/buf.h"
+#include "mail/addrlist.h"
+
+struct ap {
+	const char	*s;
+	size_t		 n;
+	size_t		 i;
+	struct buf	 tmp;
+	size_t		 cmt_off;	/* last comment seen, in s */
+	size_t		 cmt_len;
+	bool		 have_cmt;
+	int		 count;
+};
+
+/* one address being built: offsets into ap.tmp, len == (size_t)-1: NIL */
+struct ap_str {
+	size_t	off;
+	size_t	len;
+};
+
+#define AP_NIL ((size_t)-1)
+
+static bool
+ap_is_atext(unsigned char c)
+{
+	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9') || c >= 0x80)
+		return true;
+	return c != '\0' && strchr("!#$%&'*+-/=?^_`{|}~", c) != NULL;
+}
+
+static void
+ap_cfws(struct ap *a)
+{
+	while (a->i < a->n) {
+		char c = a->s[a->i];
+
+		if (c == ' ' || c == '\t' || c == '\r' || c == '\n') {
+			a->i++;
+		} else if (c == '(') {
+			int depth = 1;
+			size_t start = ++a->i;
+
+			while (a->i < a->n && depth > 0) {
+				c = a->s[a->i];
+				if (c == '\\' && a->i + 1 < a->n)
+					a->i++;
+				else if (c == '(')
+					depth++;
+				else if (c == ')')
+					depth--;
+				a->i++;
+			}
+			a->cmt_off = start;
+			a->cmt_len = a->i - start - (depth == 0 ? 1 : 0);
+			a->have_cmt = true;
+		} else
+			break;
+	}
+}
+
+static int
+ap_put(struct ap *a, const char *p, size_t n)
+{
+	return buf_append(&a->tmp, p, n);
+}
+
+/* ap_quoted: quoted-string at a->s[a->i] == '"', unquoted into tmp */
+static int
+ap_quoted(struct ap *a)
+{
+	a->i++;
+	while (a->i < a->n && a->s[a->i] != '"') {
+		char c = a->s[a->i];
+
+		if (c == '\\' && a->i + 1 < a->n) {
+			a->i++;
+			c = a->s[a->i];
+		}
+		a->i++;
+		if (c == '\r' || c == '\n')
+			continue;
+		if (buf_putc(&a->tmp, c) < 0)
+			return -1;
+	}
+	if (a->i < a->n)
+		a->i++;
+	return 0;
+}
+
+/* ap_atoms: a run of atext and '.', copied; returns bytes taken */
+static size_t
+ap_atoms(struct ap *a, int *err)
+{
+	size_t start = a->i;
+
+	while (a->i < a->n && (ap_is_atext((unsigned char)a->s[a->i]) ||
+	    a->s[a->i] == '.'))
+		a->i++;
+	if (ap_put(a, a->s + start, a->i - start) < 0)
+		*err = -1;
+	return a->i - start;
+}
+
+/*
+ * ap_phrase: obs-phrase into tmp, words separated by one space and dots
+ * kept, as Dovecot's rfc822_parse_phrase. CFWS before must be skipped.
+ */
+static int
+ap_phrase(struct ap *a, struct ap_str *out)
+{
+	int err = 0;
+
+	out->off = a->tmp.len;
+	out->len = 0;
+	if (a->i >= a->n || a->s[a->i] == '.')
+		return 0;
+	for (;;) {
+		char c = a->s[a->i];
+
+		if (c == '"') {
+			if (ap_quoted(a) < 0)
+				return -1;
+		} else if (ap_atoms(a, &err) == 0)
+			break;
+		if (err < 0)
+			return -1;
+		ap_cfws(a);
+		if (a->i >= a->n)
+			break;
+		c = a->s[a->i];
+		if (!ap_is_atext((unsigned char)c) && c != '"' && c != '.')
+			break;
+		if (buf_putc(&a->tmp, ' ') < 0)
+			return -1;
+	}
+	out->len = a->tmp.len - out->off;
+	return 0;
+}
+
+/* ap_local: local-part (words and dots, no spaces) into tmp */
+static int
+ap_local(struct ap *a, struct ap_str *out)
+{
+	int err = 0;
+
+	out->off = a->tmp.len;
+	for (;;) {
+		ap_cfws(a);
+		if (a->i >= a->n)
+			break;
+		if (a->s[a->i] == '"') {
+			if (ap_quoted(a) < 0)
+				return -1;
+		} else if (ap_atoms(a, &err) == 0)
+			break;
+		if (err < 0)
+			return -1;
+	}
+	out->len = a->tmp.len - out->off;
+	return 0;
+}
+
+/* ap_domain: dot-atom or domain-literal (kept with brackets) into tmp */
+static int
+ap_domain(struct ap *a, struct ap_str *out)
+{
+	int err = 0;
+
+	out->off = a->tmp.len;
+	ap_cfws(a);
+	if (a->i < a->n && a->s[a->i] == '[') {
+		size_t start = a->i;
+
+		while (a->i < a->n && a->s[a->i] != ']') {
+			if (a->s[a->i] == '\\' && a->i + 1 < a->n)
+				a->i++;
+			a->i++;
+		}
+		if (a->i < a->n)
+			a->i++;
+		for (size_t k = start; k < a->i; k++) {
+			if (a->s[k] == '\r' || a->s[k] == '\n')
+				continue;
+			if (buf_putc(&a->tmp, a->s[k]) < 0)
+				return -1;
+		}
+	} else {
+		for (;;) {
+			if (ap_atoms(a, &err) == 0)
+				break;
+			if (err < 0)
+				return -1;
+			ap_cfws(a);
+		}
+	}
+	ap_cfws(a);
+	out->len = a->tmp.len - out->off;
+	return 0;
+}
+
+static int
+ap_emit(struct ap *a, enum addrlist_kind kind, struct ap_str name,
+    struct ap_str route, struct ap_str mbox, struct ap_str host,
+    addrlist_cb *cb, void *ctx)
+{
+	struct addrlist_addr ad;
+	const char *b = a->tmp.data != NULL ? a->tmp.data : "";
+
+	memset(&ad, 0, sizeof(ad));
+	ad.kind = kind;
+	if (name.len != AP_NIL && name.len > 0) {
+		ad.name = b + name.off;
+		ad.name_len = name.len;
+	}
+	if (route.len != AP_NIL && route.len > 0) {
+		ad.route = b + route.off;
+		ad.route_len = route.len;
+	}
+	if (kind == ADDRLIST_MAILBOX) {
+		if (mbox.len == AP_NIL || mbox.len == 0) {
+			ad.mailbox = "MISSING_MAILBOX";
+			ad.mailbox_len = strlen(ad.mailbox);
+		} else {
+			ad.mailbox = b + mbox.off;
+			ad.mailbox_len = mbox.len;
+		}
+		if (host.len == AP_NIL) {
+			ad.host = "SYNTAX_ERROR";
+			ad.host_len = strlen(ad.host);
+		} else if (host.len == 0) {
+			ad.host = "MISSING_DOMAIN";
+			ad.host_len = strlen(ad.host);
+		} else {
+			ad.host = b + host.off;
+			ad.host_len = host.len;
+		}
+	} else if (kind == ADDRLIST_GROUP_START) {
+		ad.mailbox = b + mbox.off;
+		ad.mailbox_len = mbox.len;
+	}
+	a->count++;
+	return cb(ctx, &ad);
+}
+
+/* ap_mailbox: name-addr or addr-spec, then emit */
+static int
+ap_mailbox(struct ap *a, addrlist_cb *cb, void *ctx)
+{
+	struct ap_str name = { 0, AP_NIL }, route = { 0, AP_NIL };
+	struct ap_str mbox = { 0, 0 }, host = { 0, 0 };
+	size_t start = a->i;
+	bool quoted;
+
+	buf_reset(&a->tmp);
+	a->have_cmt = false;
+	ap_cfws(a);
+	if (ap_phrase(a, &name) < 0)
+		return -1;
+	ap_cfws(a);
+	if (a->i < a->n && a->s[a->i] == '<') {
+		/* name-addr */
+		a->i++;
+		ap_cfws(a);
+		if (a->i < a->n && a->s[a->i] == '@') {
+			route.off = a->tmp.len;
+			while (a->i < a->n && a->s[a->i] == '@') {
+				struct ap_str d;
+
+				if (a->tmp.len > route.off &&
+				    buf_putc(&a->tmp, ',') < 0)
+					return -1;
+				if (buf_putc(&a->tmp, '@') < 0)
+					return -1;
+				a->i++;
+				if (ap_domain(a, &d) < 0)
+					return -1;
+				while (a->i < a->n && a->s[a->i] == ',') {
+					a->i++;
+					ap_cfws(a);
+				}
+			}
+			route.len = a->tmp.len - route.off;
+			if (a->i < a->n && a->s[a->i] == ':')
+				a->i++;
+		}
+		if (ap_local(a, &mbox) < 0)
+			return -1;
+		if (a->i < a->n && a->s[a->i] == '@') {
+			a->i++;
+			if (ap_domain(a, &host) < 0)
+				return -1;
+		} else
+			host.len = 0;
+		if (a->i < a->n && a->s[a->i] == '>')
+			a->i++;
+		else
+			host.len = AP_NIL;
+		ap_cfws(a);
+		return ap_emit(a, ADDRLIST_MAILBOX, name, route, mbox, host,
+		    cb, ctx);
+	}
+	/* addr-spec: read again as local-part "@" domain */
+	a->i = start;
+	buf_reset(&a->tmp);
+	a->have_cmt = false;
+	ap_cfws(a);
+	quoted = a->i < a->n && a->s[a->i] == '"';
+	a->have_cmt = false;
+	if (ap_local(a, &mbox) < 0)
+		return -1;
+	name.len = AP_NIL;
+	if (a->i < a->n && a->s[a->i] == '@') {
+		a->i++;
+		if (ap_domain(a, &host) < 0)
+			return -1;
+	} else if (quoted && !a->have_cmt) {
+		/* a lone quoted string is a display name (Dovecot) */
+		name = mbox;
+		mbox.len = 0;
+	}
+	ap_cfws(a);
+	if (a->have_cmt) {
+		name.off = a->tmp.len;
+		if (ap_put(a, a->s + a->cmt_off, a->cmt_len) < 0)
+			return -1;
+		name.len = a->cmt_len;
+	}
+	return ap_emit(a, ADDRLIST_MAILBOX, name, route, mbox, host, cb, ctx);
+}
+
+int
+addrlist_parse(const char *v, size_t n, addrlist_cb *cb, void *ctx)
+{
+	struct ap a;
+	int ret = 0;
+
+	memset(&a, 0, sizeof(a));
+	a.s = v;
+	a.n = n;
+	buf_init(&a.tmp, 2 * n + 64);
+	for (;;) {
+		size_t start;
+		struct ap_str gname;
+		struct ap_str nil = { 0, AP_NIL };
+
+		ap_cfws(&a);
+		if (a.i >= a.n)
+			break;
+		/* group: display-name ":" [mailbox-list] ";" */
+		start = a.i;
+		buf_reset(&a.tmp);
+		if (ap_phrase(&a, &gname) < 0) {
+			ret = -1;
+			break;
+		}
+		ap_cfws(&a);
+		if (gname.len > 0 && a.i < a.n && a.s[a.i] == ':') {
+			a.i++;
+			if (ap_emit(&a, ADDRLIST_GROUP_START, nil, nil, gname,
+			    nil, cb, ctx) < 0) {
+				ret = -1;
+				break;
+			}
+			for (;;) {
+				ap_cfws(&a);
+				if (a.i >= a.n || a.s[a.i] == ';')
+					break;
+				if (ap_mailbox(&a, cb, ctx) < 0) {
+					ret = -1;
+					break;
+				}
+				ap_cfws(&a);
+				if (a.i < a.n && a.s[a.i] == ',') {
+					a.i++;
+					continue;
+				}
+				break;
+			}
+			if (ret < 0)
+				break;
+			if (a.i < a.n && a.s[a.i] == ';')
+				a.i++;
+			if (ap_emit(&a, ADDRLIST_GROUP_END, nil, nil, nil, nil,
+			    cb, ctx) < 0) {
+				ret = -1;
+				break;
+			}
+		} else {
+			a.i = start;
+			if (ap_mailbox(&a, cb, ctx) < 0) {
+				ret = -1;
+				break;
+			}
+		}
+		ap_cfws(&a);
+		if (a.i < a.n && a.s[a.i] == ',') {
+			a.i++;
+			ap_cfws(&a);
+			if (a.i >= a.n)
+				break;
+			continue;
+		}
+		break;
+	}
+	buf_free(&a.tmp);
+	return ret < 0 ? -1 : a.count;
+}
