@@ -126,8 +126,8 @@ quota_scan_dir(const char *dir, int64_t *bytes, int64_t *count)
 	closedir(d);
 }
 
-static void
-quota_scan_folder(const char *dir, int64_t *bytes, int64_t *count)
+void
+quota_folder_usage(const char *dir, int64_t *bytes, int64_t *count)
 {
 	char sub[4096];
 
@@ -149,7 +149,7 @@ quota_recalc(const char *root, uint64_t limit, struct quota_state *q)
 
 	memset(q, 0, sizeof(*q));
 	q->bytes_limit = limit;
-	quota_scan_folder(root, &q->bytes, &q->count);
+	quota_folder_usage(root, &q->bytes, &q->count);
 	d = opendir(root);
 	if (d == NULL)
 		return ferr_from_errno(errno);
@@ -165,7 +165,7 @@ quota_recalc(const char *root, uint64_t limit, struct quota_state *q)
 			continue;
 		if (stat(sub, &sb) < 0 || !S_ISDIR(sb.st_mode))
 			continue;
-		quota_scan_folder(sub, &q->bytes, &q->count);
+		quota_folder_usage(sub, &q->bytes, &q->count);
 	}
 	closedir(d);
 	q->lines = 1;

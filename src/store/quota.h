@@ -51,6 +51,8 @@ enum ferr quota_recalc(const char *root, uint64_t limit,
  */
 enum ferr quota_check(const char *root, uint64_t limit, uint64_t bytes,
     uint64_t count) __attribute__((warn_unused_result));
+/* quota_folder_usage: add the sizes and count of a folder's messages. */
+void quota_folder_usage(const char *dir, int64_t *bytes, int64_t *count);
 /*
  * quota_update: append "<bytes> <count>" to maildirsize (if it exists:
  * a missing file is recalculated by the next reader). Errors are logged
