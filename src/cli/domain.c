@@ -1,0 +1,60 @@
+/*
+ * domain - `facteur domain add|del|list [-c FILE] [NAME]`.
+ *
+ * add NAME   a new local domain (lower-cased; at most 50 characters)
+ * del NAME   the domain with its users and aliases; Maildirs stay on disk
+ * list       one domain per line
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "cli/cli_dir.h"
+#include "directory/dir.h"
+
+#define DOMAIN_USAGE	"domain add|del|list [-c FILE] [NAME]"
+
+int
+cli_domain(int argc, char **argv)
+{
+	struct cli_args a;
+	struct dir_list l;
+	struct dir *d;
+	const char *why = NULL;
+	char what[512];
+	int rc;
+
+	rc = cli_args_parse(argc, argv, DOMAIN_USAGE, false, &a);
+	if (rc != CLI_OK)
+		return rc;
+	if (!((strcmp(a.action, "add") == 0 && a.npos == 1) ||
+	    (strcmp(a.action, "del") == 0 && a.npos == 1) ||
+	    (strcmp(a.action, "list") == 0 && a.npos == 0))) {
+		cli_args_free(&a);
+		return cli_usage(DOMAIN_USAGE);
+	}
+	d = cli_dir_open(&a);
+	if (d == NULL) {
+		cli_args_free(&a);
+		return CLI_ERR;
+	}
+	cli_what(&a, a.npos > 0 ? a.pos[0] : NULL, what, sizeof(what));
+	rc = CLI_OK;
+	if (strcmp(a.action, "add") == 0) {
+		if (dir_domain_add(d, a.pos[0], NULL, &why) < 0)
+			rc = cli_err(what, why);
+	} else if (strcmp(a.action, "del") == 0) {
+		if (dir_domain_del(d, a.pos[0], NULL, &why) < 0)
+			rc = cli_err(what, why);
+	} else {
+		if (dir_domain_list(d, &l, &why) < 0) {
+			rc = cli_err(what, why);
+		} else {
+			cli_print_list(&l);
+			dir_list_free(&l);
+		}
+	}
+	dir_close(&d);
+	cli_args_free(&a);
+	return rc;
+}
