@@ -111,6 +111,7 @@ auth_cache_check(const char *account, const char *stored,
 		    CRYPTO_memcmp(ce->storedhash, sh, sizeof(sh)) == 0) {
 			memcpy(salt, ce->salt, sizeof(salt));
 			memcpy(want, ce->pwhash, sizeof(want));
+			lru_touch(&cache_tab, &ce->e);
 			found = true;
 		}
 	}

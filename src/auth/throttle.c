@@ -151,7 +151,9 @@ thr_fail_key(struct lru *t, const char *key, uint32_t max, uint64_t now)
 		lru_touch(t, &te->e);
 	}
 	te->score += 1.0;
-	if (te->score >= (double)max && te->blocked_until_ms <= now) {
+	/* half a failure of slack: the leak between failures a few ms
+	 * apart must not keep the Nth from counting as N */
+	if (te->score >= (double)max - 0.5 && te->blocked_until_ms <= now) {
 		te->blocked_until_ms = now + (uint64_t)thr_block_secs * 1000;
 		te->score = 0.0;
 	}
