@@ -35,7 +35,8 @@ struct mime_ctx {
 	struct mime_tree	*t;
 	const char		*m;
 	size_t			 len;
-	const char		*bnd[MIME_MAX_DEPTH + 1];
+	/* active boundaries, as offsets in the pool (which may move) */
+	size_t			 bnd[MIME_MAX_DEPTH + 1];
 	size_t			 bndlen[MIME_MAX_DEPTH + 1];
 	int			 nbnd;
 	int			 err;
@@ -575,7 +576,8 @@ mime_bnd_match(const struct mime_ctx *c, size_t pos, bool *close_r)
 		size_t q = pos + 2 + c->bndlen[i];
 
 		if (c->len - pos - 2 >= c->bndlen[i] &&
-		    memcmp(m + pos + 2, c->bnd[i], c->bndlen[i]) == 0) {
+		    memcmp(m + pos + 2, c->t->pool.data + c->bnd[i],
+		    c->bndlen[i]) == 0) {
 			*close_r = q + 1 < c->len && m[q] == '-' &&
 			    m[q + 1] == '-';
 			return i;
@@ -655,7 +657,7 @@ mime_empty_child(struct mime_ctx *c, int idx, size_t at)
 static size_t mime_part(struct mime_ctx *, int, size_t, int *, bool *);
 
 static size_t
-mime_multipart(struct mime_ctx *c, int idx, const char *b, size_t bn,
+mime_multipart(struct mime_ctx *c, int idx, size_t b, size_t bn,
     int *hit_r, bool *close_r)
 {
 	size_t body = c->t->parts[idx].body_off, pos, after, end;
@@ -711,8 +713,7 @@ mime_part(struct mime_ctx *c, int idx, size_t off, int *hit_r,
 {
 	struct mime_part *p;
 	size_t pos = off, hdr_end = c->len, body = c->len, end;
-	const char *b = NULL;
-	size_t bn = 0;
+	size_t b = 0, bn = 0;
 	int hit = -1;
 	bool close = false;
 	unsigned depth;
@@ -766,11 +767,11 @@ mime_part(struct mime_ctx *c, int idx, size_t off, int *hit_r,
 
 			if (mime_param_get(c->t, p, false, "boundary", &v,
 			    &vn) > 0 && vn > 0) {
-				b = v;
+				b = (size_t)(v - c->t->pool.data);
 				bn = vn;
 			}
 			p->flags |= MIME_F_MULTIPART;
-			if (b == NULL) {
+			if (bn == 0) {
 				/* Dovecot: one empty text/plain part */
 				p->flags |= MIME_F_NO_BOUNDARY;
 				mime_empty_child(c, idx, body);
