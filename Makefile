@@ -43,8 +43,8 @@ BIN      := $(BUILD)/facteur
 UNIT_SRCS := $(wildcard tests/unit/check_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all check unit integration demo demo-stop fuzz bench clean deps \
-	install deb valgrind
+.PHONY: all check unit unit-bins integration demo demo-stop fuzz bench clean \
+	deps install deb valgrind
 
 all: $(BIN) facteur
 
@@ -100,5 +100,24 @@ fuzz:
 bench: all
 	@tests/bench/run.sh $(BIN)
 
+PREFIX  ?= /usr
+DESTDIR ?=
+
+# install: what the Debian package ships (debian/rules calls it).
+install: $(BIN)
+	install -D -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/sbin/facteur
+	install -d $(DESTDIR)$(PREFIX)/share/facteur/sql/migrations
+	install -m 0644 sql/*.sql $(DESTDIR)$(PREFIX)/share/facteur/sql/
+	install -m 0644 sql/migrations/*.sql \
+		$(DESTDIR)$(PREFIX)/share/facteur/sql/migrations/
+	install -d $(DESTDIR)$(PREFIX)/share/facteur/web
+	if [ -n "$$(ls web)" ]; then cp -R web/. \
+		$(DESTDIR)$(PREFIX)/share/facteur/web/; fi
+	install -D -m 0644 conf/facteur.conf $(DESTDIR)/etc/facteur/facteur.conf
+
+deb:
+	dpkg-buildpackage -us -uc -b
+	lintian --fail-on error,warning ../facteur_*.deb
+
 clean:
-	rm -rf build build-san facteur
+	rm -rf build build-san build-fuzz facteur
