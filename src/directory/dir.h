@@ -6,8 +6,15 @@
  * Thread-safe: every function may be called from any session thread.
  *
  * Return shapes: lookups 1 found / 0 not found / -1 error; actions 0 / -1.
- * On -1, *error_r (when not NULL) is a static or pool-lifetime string for
+ * On -1, *error_r (when not NULL) is a static string or this thread's
+ * error buffer, valid until the same thread's next dir_* call; it is for
  * logs, and the error is temporary (DB unreachable) unless stated.
+ *
+ * Threads need no set-up: the MariaDB client library is initialised once
+ * and per thread on first use, and released when the thread exits.
+ * Addresses and domains are lower-cased (ASCII) before every lookup.
+ * Limits of ISPmail's columns apply: domain 50 characters, addresses 100,
+ * quota a signed 32-bit int (at most 2147483647 bytes).
  */
 #ifndef DIRECTORY_DIR_H
 #define DIRECTORY_DIR_H
@@ -53,14 +60,21 @@ int dir_user_lookup(struct dir *d, const char *email, struct dir_user *u_r);
 
 /*
  * dir_resolve: Postfix virtual alias semantics on the ISPmail tables, as
- * an ISPmail Postfix resolves a recipient:
- *  - a user's own address always reaches that user (email2email map);
- *  - else virtual_aliases rows with source = address (several rows fan
- *    out; destinations may be comma-separated lists), else the catch-all
- *    source '@domain';
- *  - each destination is expanded again, recursively (loop limit 20
- *    levels, 1000 results), a destination that is itself a user is local;
- *  - duplicates are removed.
+ * an ISPmail Postfix (virtual_alias_maps = alias-maps, email2email)
+ * resolves a recipient, in this order for each address:
+ *  - virtual_aliases rows with source = address (several rows fan out;
+ *    destinations may be comma-separated lists);
+ *  - else the user's own address, when it is a user (email2email): so a
+ *    user's own address always reaches that user, unless an explicit
+ *    alias row for it says otherwise (a forward; ISPmail's self row
+ *    "a@x -> a@x" next to "a@x -> b@x" keeps a copy);
+ *  - else the catch-all rows with source '@domain';
+ *  - else the address itself: remote when its domain is not local;
+ *    dropped (logged) when it is local and nobody has it.
+ * Each destination is expanded again, recursively (limits: 20 levels,
+ * 1000 results; past them -1, as Postfix defers); a destination equal to
+ * the address being expanded is delivered as it is, not expanded again;
+ * an address met twice is used once (duplicates removed, loops end).
  * Returns 1 with *dests_r (malloc'ed array, caller frees) and *n_r >= 1,
  * 0 when the address is in a local domain but reaches nobody (550 5.1.1),
  * -1 temporary error. Callers check dir_domain_is_local first.
@@ -70,8 +84,9 @@ int dir_resolve(struct dir *d, const char *addr, struct dir_dest **dests_r,
 
 /*
  * dir_sender_owned: may the authenticated user send as addr? True when addr
- * is the user's own address or an alias that resolves to the user.
- * 1 yes / 0 no / -1 error.
+ * is the user's own address or an alias that resolves to the user
+ * (dir_resolve; so the owner of a catch-all may use any otherwise unused
+ * address of that domain). 1 yes / 0 no / -1 error.
  */
 int dir_sender_owned(struct dir *d, const char *user_email, const char *addr);
 
@@ -120,13 +135,16 @@ int dir_alias_add(struct dir *d, const char *source, const char *dest,
 /* dest NULL: every row of source */
 int dir_alias_del(struct dir *d, const char *source, const char *dest,
     enum ferr *ferr_r, const char **error_r);
-/* columns: source, destination */
+/* columns: source, destination. source_or_null: NULL for every alias,
+ * an address or '@domain' for that source's rows, a bare domain name for
+ * every alias of that domain. */
 int dir_alias_list(struct dir *d, const char *source_or_null,
     struct dir_list *l_r, const char **error_r);
 int dir_admin_add(struct dir *d, const char *name, const char *pwhash,
     enum ferr *ferr_r, const char **error_r);
 int dir_admin_del(struct dir *d, const char *name, enum ferr *ferr_r,
     const char **error_r);
+/* columns: name, created ('YYYY-MM-DD HH:MM:SS') */
 int dir_admin_list(struct dir *d, struct dir_list *l_r, const char **error_r);
 /* dir_admin_password: stored hash of an admin. 1/0/-1 */
 int dir_admin_password(struct dir *d, const char *name, char *hash_r,
