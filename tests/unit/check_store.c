@@ -261,9 +261,9 @@ static const struct {
 START_TEST(test_name_check)
 {
 	const char *why = NULL;
-	int rc = mstore_name_check(mbmdnames[_i].name, &why);
+	int rc = mstore_name_check(mbnames[_i].name, &why);
 
-	ck_assert_msg((rc == 0) == mbmdnames[_i].ok, "%s", mbmdnames[_i].name);
+	ck_assert_msg((rc == 0) == mbnames[_i].ok, "%s", mbnames[_i].name);
 	if (rc < 0)
 		ck_assert_ptr_nonnull(why);
 }
