@@ -22,6 +22,7 @@
 #define HTTP_HEAD_SECS		20
 #define HTTP_IDLE_MS		30000
 #define HTTP_MAX_REQUESTS	100
+#define HTTP_DRAIN_MAX		(1024 * 1024)
 
 const char *
 http_reason(int status)
@@ -223,6 +224,21 @@ http_session_run(struct conn *c, const struct session_info *si, void *arg)
 		close = req.close || nreq + 1 == HTTP_MAX_REQUESTS;
 		buf_reset(&body);
 		if (req.has_length && req.content_length > HTTP_BODY_MAX) {
+			/* read a moderately large body first, so the client
+			 * (still sending) can see the 413 instead of a reset */
+			if (req.content_length <= HTTP_DRAIN_MAX) {
+				char sink[4096];
+				uint64_t left = req.content_length;
+
+				while (left > 0) {
+					ssize_t n = conn_read(c, sink, left <
+					    sizeof(sink) ? left : sizeof(sink));
+
+					if (n <= 0)
+						break;
+					left -= (uint64_t)n;
+				}
+			}
 			http_resp_error(&resp, 413, "request body too large");
 			http_send(c, &resp, true);
 			http_resp_free(&resp);

@@ -8,6 +8,6 @@ suite = unittest.defaultTestLoader.loadTestsFromName(mod)
 res = unittest.TextTestRunner(verbosity=2, stream=sys.stdout).run(suite)
 bad = len(res.failures) + len(res.errors) + len(res.unexpectedSuccesses)
 skipped = len(res.skipped)
-passed = res.testsRun - bad - skipped
+passed = max(0, res.testsRun - bad - skipped)
 print(f"RESULT passed={passed} failed={bad} skipped={skipped}")
 sys.exit(0)
