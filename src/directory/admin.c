@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "core/err.h"
+#include "core/log.h"
 #include "core/str.h"
 #include "directory/dir.h"
 #include "directory/dir_int.h"
@@ -104,8 +105,10 @@ dir_admin_password(struct dir *d, const char *name, char *hash_r,
 	int rc;
 
 	p[0] = DB_S(name);
-	if (db_query(d, SQL_ADMIN_PASSWORD, p, 1, &l, NULL, NULL, &why) < 0)
+	if (db_query(d, SQL_ADMIN_PASSWORD, p, 1, &l, NULL, NULL, &why) < 0) {
+		log_warn("dir admin lookup failed: %s", why);
 		return -1;
+	}
 	rc = 0;
 	if (l.nrows > 0)
 		rc = str_copy(hash_r, l.rows[0], hashlen) < hashlen ? 1 : -1;

@@ -312,11 +312,8 @@ dir_resolve(struct dir *d, const char *addr, struct dir_dest **dests_r,
 	}
 	db_put(d, r.c);
 	if (rc < 0) {
-		char e[128];
-
+		/* the caller logs it, with its session id */
 		*error_r = r.why != NULL ? r.why : "alias resolution failed";
-		log_warn("dir resolve \"%s\": %s",
-		    log_esc(e, sizeof(e), key, strlen(key)), *error_r);
 		resolve_free(&r);
 		return -1;
 	}

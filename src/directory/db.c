@@ -385,7 +385,6 @@ db_get(struct dir *d, const char **error_r)
 			d->nopen--;
 			pthread_cond_signal(&d->cv);
 			pthread_mutex_unlock(&d->mu);
-			log_warn("dir connect failed: %s", *error_r);
 			return NULL;
 		}
 	}

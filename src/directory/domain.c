@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "core/err.h"
+#include "core/log.h"
 #include "directory/dir.h"
 #include "directory/dir_int.h"
 
@@ -39,13 +40,16 @@ dir_domain_is_local(struct dir *d, const char *domain)
 	char key[DIR_ADDR_MAX + 1];
 	struct dir_list l;
 	struct db_val p[1];
+	const char *why;
 	int rc;
 
 	if (dir_norm_lookup(domain, key, sizeof(key)) < 0)
 		return 0;
 	p[0] = DB_S(key);
-	if (db_query(d, SQL_DOMAIN_EXISTS, p, 1, &l, NULL, NULL, NULL) < 0)
+	if (db_query(d, SQL_DOMAIN_EXISTS, p, 1, &l, NULL, NULL, &why) < 0) {
+		log_warn("dir domain lookup failed: %s", why);
 		return -1;
+	}
 	rc = l.nrows > 0;
 	dir_list_free(&l);
 	return rc;

@@ -121,8 +121,11 @@ dir_user_lookup(struct dir *d, const char *email, struct dir_user *u_r)
 		if (str_copy(u_r->password, l.rows[2],
 		    sizeof(u_r->password)) >= sizeof(u_r->password)) {
 			/* cannot be a hash we know; make it fail safely */
-			log_warn("dir user %s: password hash too long",
-			    u_r->email);
+			char e[128];
+
+			log_warn("dir user \"%s\": password hash too long",
+			    log_esc(e, sizeof(e), u_r->email,
+			    strlen(u_r->email)));
 			u_r->password[0] = '\0';
 		}
 		u_r->quota = user_quota_parse(l.rows[3]);
@@ -135,7 +138,7 @@ enum dir_login
 dir_login(struct dir *d, const char *user, const char *pass, size_t passlen,
     const char *ip, struct dir_user *u_r)
 {
-	char key[DIR_ADDR_MAX + 1];
+	char key[DIR_ADDR_MAX + 1], esc[128];
 	struct dir_user u;
 	bool valid;
 	int rc;
@@ -157,12 +160,13 @@ dir_login(struct dir *d, const char *user, const char *pass, size_t passlen,
 		throttle_fail(ip, key);
 		return DIR_LOGIN_FAIL;
 	}
+	log_esc(esc, sizeof(esc), u.email, strlen(u.email));
 	if (!auth_cache_check(u.email, u.password, pass, passlen)) {
 		rc = u.password[0] == '\0' ? -1 :
 		    pw_verify(u.password, pass, passlen);
 		if (rc < 0)
-			log_warn("dir user %s: unusable password hash "
-			    "(unknown scheme or malformed)", u.email);
+			log_warn("dir user \"%s\": unusable password hash "
+			    "(unknown scheme or malformed)", esc);
 		if (rc != 1) {
 			throttle_fail(ip, key);
 			return DIR_LOGIN_FAIL;
@@ -177,21 +181,21 @@ dir_login(struct dir *d, const char *user, const char *pass, size_t passlen,
 
 		h = pw_hash(NULL, pass, passlen, &why);
 		if (h == NULL) {
-			log_warn("dir user %s: rehash failed: %s", u.email,
+			log_warn("dir user \"%s\": rehash failed: %s", esc,
 			    why != NULL ? why : "unknown");
 		} else if (strlen(h) >= sizeof(u.password)) {
-			log_warn("dir user %s: new hash too long", u.email);
+			log_warn("dir user \"%s\": new hash too long", esc);
 		} else {
 			p[0] = DB_S(h);
 			p[1] = DB_S(u.email);
 			p[2] = DB_S(u.password);
 			if (db_query(d, SQL_USER_REHASH, p, 3, NULL, NULL,
 			    NULL, &why) < 0) {
-				log_warn("dir user %s: rehash not stored: %s",
-				    u.email, why);
+				log_warn("dir user \"%s\": rehash not stored: "
+				    "%s", esc, why);
 			} else {
-				log_info("dir user %s: password rehashed to "
-				    "ARGON2ID", u.email);
+				log_info("dir user \"%s\": password rehashed "
+				    "to ARGON2ID", esc);
 				str_copy(u.password, h, sizeof(u.password));
 				auth_cache_put(u.email, u.password, pass,
 				    passlen);
