@@ -52,10 +52,11 @@ data_emit(struct smtp_data *d, const char *p, size_t n)
 	if (d->over_limit || d->nomem)
 		return;
 	if (d->size > d->max) {
+		/* keep exactly the first max bytes, however it was sliced */
 		d->over_limit = true;
-		return;
+		n -= (size_t)(d->size - d->max);
 	}
-	if (buf_append(d->out, p, n) < 0)
+	if (n > 0 && buf_append(d->out, p, n) < 0)
 		d->nomem = true;
 }
 
