@@ -35,7 +35,10 @@ if tests/lib/mariadb.sh start "$scratch/mariadb"; then
 	export FACTEUR_BIN="$top/$build/facteur"
 	export FACTEUR_BUILD="$top/$build"
 	out="$scratch/integration.out"
-	python3 tests/integration/runner.py 2>&1 | tee "$out"
+	# Debian's python3 sees the python3-* packages (dnslib, selenium)
+	py=python3
+	[ -x /usr/bin/python3 ] && py=/usr/bin/python3
+	"$py" tests/integration/runner.py 2>&1 | tee "$out"
 	line=$(grep -E '^integration: [0-9]+ passed' "$out" | tail -1)
 	if [ -n "$line" ]; then
 		p=$(echo "$line" | sed -E 's/integration: ([0-9]+) passed.*/\1/')
