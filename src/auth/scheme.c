@@ -479,12 +479,14 @@ pw_crypt_complete(const char *s, size_t len, int fam)
 	return true;
 }
 
+/* pw_verify_crypt: password is pwlen bytes, not NUL-terminated. */
 static int
 pw_verify_crypt(const char *setting, size_t len, enum crypt_family want,
-    const char *password)
+    const char *password, size_t pwlen)
 {
 	struct crypt_data *cd;
 	const char *out;
+	char *pw;
 	int fam, ret;
 
 	fam = pw_crypt_family_of(setting, len);
@@ -492,8 +494,12 @@ pw_verify_crypt(const char *setting, size_t len, enum crypt_family want,
 		return -1;
 	if (!pw_crypt_complete(setting, len, fam))
 		return -1;
+	/* crypt(3) wants a C string; the caller checked for NULs */
+	pw = xmalloc(pwlen + 1);
+	memcpy(pw, password, pwlen);
+	pw[pwlen] = '\0';
 	cd = xcalloc(1, sizeof(*cd));
-	out = crypt_rn(password, setting, cd, (int)sizeof(*cd));
+	out = crypt_rn(pw, setting, cd, (int)sizeof(*cd));
 	if (out == NULL || out[0] == '*')
 		ret = -1;
 	else if (strlen(out) != len)
@@ -502,6 +508,8 @@ pw_verify_crypt(const char *setting, size_t len, enum crypt_family want,
 		ret = CRYPTO_memcmp(out, setting, len) == 0 ? 1 : 0;
 	OPENSSL_cleanse(cd, sizeof(*cd));
 	free(cd);
+	OPENSSL_cleanse(pw, pwlen + 1);
+	free(pw);
 	return ret;
 }
 
@@ -630,13 +638,13 @@ pw_verify(const char *stored, const char *password, size_t pwlen)
 			return pw_crypt_family_of(p.body, p.bodylen) < 0 ?
 			    -1 : 0;
 		return pw_verify_crypt(p.body, p.bodylen, s->family,
-		    password);
+		    password, pwlen);
 	case PWK_MD5:
 		if (strncmp(p.body, "$1$", 3) == 0) {
 			if (has_nul)
 				return 0;
 			return pw_verify_crypt(p.body, p.bodylen, CF_MD5,
-			    password);
+			    password, pwlen);
 		}
 		if (has_nul)
 			return 0;
@@ -690,14 +698,14 @@ pw_hash_argon2(const struct pw_scheme *s, const char *password,
 
 static char *
 pw_hash_crypt(const struct pw_scheme *s, const char *password,
-    const char **error_r)
+    size_t pwlen, const char **error_r)
 {
 	unsigned char rnd[PW_NEW_SALT_LEN];
 	char setting[CRYPT_GENSALT_OUTPUT_SIZE];
 	struct crypt_data *cd;
 	const char *prefix, *h;
 	unsigned long count;
-	char *out = NULL;
+	char *out = NULL, *pw;
 
 	switch (s->family) {
 	case CF_SHA512:
@@ -725,14 +733,19 @@ pw_hash_crypt(const struct pw_scheme *s, const char *password,
 		*error_r = "crypt_gensalt failed";
 		return NULL;
 	}
+	pw = xmalloc(pwlen + 1);
+	memcpy(pw, password, pwlen);
+	pw[pwlen] = '\0';
 	cd = xcalloc(1, sizeof(*cd));
-	h = crypt_rn(password, setting, cd, (int)sizeof(*cd));
+	h = crypt_rn(pw, setting, cd, (int)sizeof(*cd));
 	if (h == NULL || h[0] == '*')
 		*error_r = "crypt failed";
 	else
 		out = xasprintf("{%s}%s", s->name, h);
 	OPENSSL_cleanse(cd, sizeof(*cd));
 	free(cd);
+	OPENSSL_cleanse(pw, pwlen + 1);
+	free(pw);
 	return out;
 }
 
@@ -801,7 +814,7 @@ pw_hash(const char *scheme, const char *password, size_t pwlen,
 	case PWK_ARGON2:
 		return pw_hash_argon2(s, password, pwlen, error_r);
 	case PWK_CRYPT:
-		return pw_hash_crypt(s, password, error_r);
+		return pw_hash_crypt(s, password, pwlen, error_r);
 	case PWK_SALTED:
 		if (s->md == EVP_sha512 || s->md == EVP_sha256)
 			return pw_hash_salted(s, password, pwlen, error_r);

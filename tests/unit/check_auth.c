@@ -132,6 +132,9 @@ START_TEST(test_vector_right)
 	const char *v = good_vectors[_i];
 
 	ck_assert_msg(verify(v, PW) == 1, "right password refused: %s", v);
+	/* the password is a length, not a C string */
+	ck_assert_msg(pw_verify(v, PW "#garbage", strlen(PW)) == 1,
+	    "unterminated password refused: %s", v);
 }
 END_TEST
 
@@ -289,7 +292,7 @@ START_TEST(test_hash_roundtrip)
 	char prefix[32];
 	char *h, *h2;
 
-	h = pw_hash(s, PW, strlen(PW), &err);
+	h = pw_hash(s, PW "#garbage", strlen(PW), &err);
 	ck_assert_msg(h != NULL, "%s: %s", s, err ? err : "?");
 	snprintf(prefix, sizeof(prefix), "{%s}", s);
 	ck_assert_msg(strncmp(h, prefix, strlen(prefix)) == 0, "%s", h);
