@@ -1539,10 +1539,13 @@ mbox_store(struct mbox *mb, uint32_t idx, enum mbox_store_op op,
 		return FERR_NOTFOUND;
 	flags &= MBOX_F_STORABLE;
 	for (tries = 0; tries < 3; tries++) {
-		unsigned cur = r->flags & MBOX_F_STORABLE;
+		unsigned cur;
 
+		/* start from the file's flags: another session may have
+		 * changed them since our last sync */
 		if (mdname_parse(r->name, &mn) < 0)
 			return FERR_INTERNAL;
+		cur = mn.flags & MBOX_F_STORABLE;
 		switch (op) {
 		case MBOX_STORE_SET:
 			nf = flags;
@@ -1550,11 +1553,11 @@ mbox_store(struct mbox *mb, uint32_t idx, enum mbox_store_op op,
 			break;
 		case MBOX_STORE_ADD:
 			nf = cur | flags;
-			nk = r->kw | keywords;
+			nk = mn.keywords | keywords;
 			break;
 		default:
 			nf = cur & ~flags;
-			nk = r->kw & ~keywords;
+			nk = mn.keywords & ~keywords;
 			break;
 		}
 		if (mdname_with_flags(r->name, mn.keylen, nf, nk, mn.other, nn,
