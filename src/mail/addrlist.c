@@ -152,15 +152,27 @@ ap_phrase(struct ap *a, struct ap_str *out)
 	return 0;
 }
 
-/* ap_local: local-part (words and dots, no spaces) into tmp */
+/* ap_dot_next: go on with a dotted word list after CFWS? */
+static bool
+ap_dot_next(const struct ap *a, size_t mark)
+{
+	if (a->i >= a->n)
+		return false;
+	if (a->s[a->i] == '.')
+		return true;
+	/* the words so far ended with a dot: another word may follow */
+	return a->tmp.len > mark && a->tmp.data[a->tmp.len - 1] == '.';
+}
+
+/* ap_local: local-part, word *("." word), unquoted into tmp */
 static int
 ap_local(struct ap *a, struct ap_str *out)
 {
 	int err = 0;
 
 	out->off = a->tmp.len;
+	ap_cfws(a);
 	for (;;) {
-		ap_cfws(a);
 		if (a->i >= a->n)
 			break;
 		if (a->s[a->i] == '"') {
@@ -170,6 +182,9 @@ ap_local(struct ap *a, struct ap_str *out)
 			break;
 		if (err < 0)
 			return -1;
+		ap_cfws(a);
+		if (!ap_dot_next(a, out->off))
+			break;
 	}
 	out->len = a->tmp.len - out->off;
 	return 0;
@@ -206,6 +221,8 @@ ap_domain(struct ap *a, struct ap_str *out)
 			if (err < 0)
 				return -1;
 			ap_cfws(a);
+			if (!ap_dot_next(a, out->off))
+				break;
 		}
 	}
 	ap_cfws(a);

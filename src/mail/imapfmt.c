@@ -4,7 +4,7 @@
  * Input: message bytes (untrusted) and the tree mime_parse built from
  * them. Output follows RFC 3501 7.4.2 and, where the RFC leaves a choice,
  * what Dovecot 2.3 answers for the same message (checked against a
- * throwaway Dovecot 2.3.19 instance; see tests/unit/check_mail_imap.c):
+ * throwaway Dovecot 2.3.19 instance; see tests/unit/check_mail_mime.c):
  * case of types and parameters kept, "charset" "us-ascii" added to text
  * parts without one, "7bit" when Content-Transfer-Encoding is absent,
  * Sender and Reply-To default to From, subjects and names cleaned of
