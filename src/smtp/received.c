@@ -15,6 +15,7 @@
  */
 #include <string.h>
 
+#include "core/str.h"
 #include "core/timeutil.h"
 #include "smtp/smtp_int.h"
 
@@ -77,4 +78,25 @@ smtp_received_fmt(struct buf *out, const struct smtp_received *r)
 	} else if (buf_printf(out, ";\n\t%s\n", date) < 0)
 		return -1;
 	return 0;
+}
+
+unsigned
+smtp_hops(const char *msg, size_t len)
+{
+	unsigned hops = 0;
+	size_t i = 0;
+	const char *lf;
+
+	while (i < len) {
+		if (msg[i] == '\n' || (msg[i] == '\r' && i + 1 < len &&
+		    msg[i + 1] == '\n'))
+			break;		/* end of the header section */
+		if (len - i >= 9 && str_ieqn(msg + i, "Received:", 9))
+			hops++;
+		lf = memchr(msg + i, '\n', len - i);
+		if (lf == NULL)
+			break;
+		i = (size_t)(lf - msg) + 1;
+	}
+	return hops;
 }

@@ -637,6 +637,13 @@ sess_finish_message(struct smtp_session *s)
 		sess_reply(s, "452 4.3.1 Insufficient system storage");
 		goto done;
 	}
+	if (smtp_hops(buf_cstr(&s->content), s->content.len) >=
+	    SMTP_MAX_HOPS) {
+		log_warn("%s smtp data result=reject address=%s "
+		    "reason=\"too many hops (mail loop)\"", s->sid, s->ip);
+		sess_reply(s, "554 5.4.6 Too many hops: mail forwarding loop");
+		goto done;
+	}
 	if (s->data.bare_lf > 0)
 		log_info("%s smtp data bare_lf=%" PRIu64 " normalized",
 		    s->sid, s->data.bare_lf);

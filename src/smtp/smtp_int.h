@@ -195,6 +195,16 @@ int smtp_received_fmt(struct buf *out, const struct smtp_received *r)
 /* smtp_with_proto: the RFC 3848 protocol name for these flags. */
 const char *smtp_with_proto(bool esmtp, bool tls, bool auth, bool utf8);
 
+/*
+ * smtp_hops: the number of "Received:" fields (any case) in the header
+ * section of msg (LF or CRLF line ends; the header ends at the first
+ * empty line). RFC 5321 6.3 loop detection: the session refuses a
+ * message that already has SMTP_MAX_HOPS, as with its own Received it
+ * would exceed Postfix's hopcount_limit (50).
+ */
+#define SMTP_MAX_HOPS	50
+unsigned smtp_hops(const char *msg, size_t len);
+
 /* ------------------------------------------------------------------ */
 /* Delivery (deliver.c)                                                */
 

@@ -569,6 +569,57 @@ class SmtpInbound(unittest.TestCase):
         self.cmd(c, "QUIT", 221)
         c.close()
 
+    # -- SMTPUTF8, HELO, loops ----------------------------------------
+    def test_smtputf8(self):
+        before = self.count("bob@example.org")
+        c = self.client()
+        self.cmd(c, "EHLO utf8.test.invalid", 250)
+        code, text = self.cmd(c, "MAIL FROM:<j\u00f6rg@remote.test.invalid>")
+        self.assertEqual(code, 553)
+        self.assertIn("5.6.7", text)
+        self.cmd(c, "MAIL FROM:<j\u00f6rg@remote.test.invalid> SMTPUTF8 "
+                 "BODY=8BITMIME", 250)
+        self.cmd(c, "RCPT TO:<bob@example.org>", 250)
+        self.cmd(c, "DATA", 354)
+        c.send("From: J\u00f6rg <j\u00f6rg@remote.test.invalid>\r\n"
+               "Subject: \u00e9t\u00e9\r\n\r\nh\u00e9\r\n.\r\n")
+        self.assertEqual(c.smtp_reply()[0], 250)
+        self.cmd(c, "QUIT", 221)
+        c.close()
+        name = self.newest("bob@example.org", before)
+        data = self.f.read_message("bob@example.org", name)
+        self.assertIn("Return-Path: <j\u00f6rg@remote.test.invalid>\n"
+                      .encode(), data)
+        self.assertIn(b"with UTF8SMTP id", data)
+        self.assertTrue(data.endswith("Subject: \u00e9t\u00e9\n\nh\u00e9\n"
+                                      .encode()))
+
+    def test_helo_gives_smtp(self):
+        before = self.count("bob@example.org")
+        s = self.f.smtp(ehlo=False)
+        s.helo("old.test.invalid")
+        s.sendmail("old@remote.test.invalid", ["bob@example.org"],
+                   b"Subject: helo\r\n\r\nx\r\n")
+        s.quit()
+        name = self.newest("bob@example.org", before)
+        data = self.f.read_message("bob@example.org", name)
+        self.assertIn(b"Received: from old.test.invalid ([127.0.0.1])\n"
+                      b"\tby mx.test.invalid (facteur) with SMTP id ", data)
+
+    def test_mail_loop_refused(self):
+        before = self.count("bob@example.org")
+        hops = b"".join(b"Received: from h%d by h%d; "
+                        b"Thu, 1 Jan 2026 00:00:00 +0000\r\n" % (i, i)
+                        for i in range(50))
+        s = self.f.smtp()
+        with self.assertRaises(smtplib.SMTPDataError) as cm:
+            s.sendmail("loop@remote.test.invalid", ["bob@example.org"],
+                       hops + b"Subject: loop\r\n\r\nx\r\n")
+        self.assertEqual(cm.exception.smtp_code, 554)
+        self.assertIn(b"5.4.6", cm.exception.smtp_error)
+        s.quit()
+        self.assertEqual(self.count("bob@example.org"), before)
+
     # -- logs -----------------------------------------------------------
     def test_log_lines(self):
         self.f.deliver("bob@example.org", "Subject: log\r\n\r\nx\r\n")
@@ -584,3 +635,32 @@ class SmtpInbound(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class SmtpConnectionLimit(unittest.TestCase):
+
+    @classmethod
+    def setUpClass(cls):
+        cls.f = Facteur("smtp_limit", max_connections_per_ip=2)
+        cls.f.start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.f.stop()
+
+    def test_over_limit_421(self):
+        held = []
+        try:
+            for i in range(2):
+                c = LineClient(self.f.raw())
+                self.assertEqual(c.smtp_reply()[0], 220)
+                held.append(c)
+            c = LineClient(self.f.raw())
+            held.append(c)
+            code, text = c.smtp_reply()
+            self.assertEqual(code, 421)
+            self.assertIn("4.7.0", text)
+            self.assertEqual(c.line(), b"")
+        finally:
+            for c in held:
+                c.close()

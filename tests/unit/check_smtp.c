@@ -613,6 +613,24 @@ START_TEST(test_received_full)
 }
 END_TEST
 
+START_TEST(test_hops)
+{
+	const char *m1 = "Received: a\nreceived: b\n\tcont\nX: y\n"
+	    "RECEIVED:c\n\nReceived: in the body\n";
+	const char *m2 = "Subject: x\r\nReceived: a\r\n\r\nReceived: b\r\n";
+	const char *m3 = "\nReceived: body only\n";
+	const char *m4 = "X-Received: no\nReceived";
+
+	ck_assert_uint_eq(smtp_hops(m1, strlen(m1)), 3);
+	ck_assert_uint_eq(smtp_hops(m2, strlen(m2)), 1);
+	ck_assert_uint_eq(smtp_hops(m3, strlen(m3)), 0);
+	ck_assert_uint_eq(smtp_hops(m4, strlen(m4)), 0);
+	ck_assert_uint_eq(smtp_hops("", 0), 0);
+	/* the count stops at len, even inside a field name */
+	ck_assert_uint_eq(smtp_hops(m1, 5), 0);
+}
+END_TEST
+
 static Suite *
 make_suite(void)
 {
@@ -641,6 +659,7 @@ make_suite(void)
 	tcase_add_test(tc, test_received_plain);
 	tcase_add_test(tc, test_with_proto);
 	tcase_add_test(tc, test_received_full);
+	tcase_add_test(tc, test_hops);
 	suite_add_tcase(s, tc);
 	return s;
 }
