@@ -803,8 +803,10 @@ send_msg(struct pop3_session *s, uint32_t idx, uint64_t lines,
 	}
 	free(chunk);
 	close(fd);
-	if (s->closing)
+	if (s->closing) {
+		buf_free(&s->out);
 		return 0;
+	}
 	buf_reset(&s->out);
 	if (pop3_stuff_end(&st, &s->out) < 0 ||
 	    conn_write(s->c, s->out.data, s->out.len) < 0) {
@@ -812,6 +814,8 @@ send_msg(struct pop3_session *s, uint32_t idx, uint64_t lines,
 		s->close_reason = "write error";
 	}
 	*bytes_r += st.out;
+	/* give the 32 KiB back: an idle session should be small */
+	buf_free(&s->out);
 	return 0;
 }
 
