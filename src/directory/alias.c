@@ -300,7 +300,8 @@ dir_resolve(struct dir *d, const char *addr, struct dir_dest **dests_r,
 	for (attempt = 0;; attempt++) {
 		memset(&r, 0, sizeof(r));
 		r.top = key;
-		r.c = db_get(d, error_r);
+		r.c = attempt == 0 ? db_get(d, error_r) :
+		    db_get_checked(d, error_r);
 		if (r.c == NULL)
 			return -1;
 		rc = resolve_expand(&r, key, 0);

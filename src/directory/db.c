@@ -344,8 +344,10 @@ db_conn_broken(const struct db_conn *c)
 	return c->broken;
 }
 
-struct db_conn *
-db_get(struct dir *d, const char **error_r)
+/* db_get_impl: see db_get; check: ping any pooled connection first (a
+ * retry after a lost connection: its pool mates are likely dead too) */
+static struct db_conn *
+db_get_impl(struct dir *d, bool check, const char **error_r)
 {
 	struct db_conn *c = NULL;
 	struct timespec until;
@@ -373,7 +375,7 @@ db_get(struct dir *d, const char **error_r)
 	pthread_mutex_unlock(&d->mu);
 
 	now = time(NULL);
-	if (c != NULL && now - c->last_used > DB_IDLE_PING &&
+	if (c != NULL && (check || now - c->last_used > DB_IDLE_PING) &&
 	    mysql_ping(c->my) != 0) {
 		db_conn_close(c);
 		c = NULL;
@@ -389,6 +391,18 @@ db_get(struct dir *d, const char **error_r)
 		}
 	}
 	return c;
+}
+
+struct db_conn *
+db_get(struct dir *d, const char **error_r)
+{
+	return db_get_impl(d, false, error_r);
+}
+
+struct db_conn *
+db_get_checked(struct dir *d, const char **error_r)
+{
+	return db_get_impl(d, true, error_r);
 }
 
 void
@@ -685,7 +699,8 @@ db_query(struct dir *d, const char *sql, const struct db_val *p, size_t np,
 	if (st == NULL)
 		st = &local;
 	for (attempt = 0; attempt < 2; attempt++) {
-		c = db_get(d, error_r);
+		c = attempt == 0 ? db_get(d, error_r) :
+		    db_get_checked(d, error_r);
 		if (c == NULL) {
 			db_status_set(st, CR_CONNECTION_ERROR);
 			return -1;

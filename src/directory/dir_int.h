@@ -72,6 +72,9 @@ struct db_status {
  * connection can be made (DB down) or none frees up in DB_POOL_WAIT.
  */
 struct db_conn *db_get(struct dir *d, const char **error_r);
+/* db_get_checked: the same, but a pooled connection is pinged first
+ * (for the retry after a lost connection). */
+struct db_conn *db_get_checked(struct dir *d, const char **error_r);
 void db_put(struct dir *d, struct db_conn *c);
 
 /*
