@@ -17,7 +17,7 @@ struct lru_entry {
 	struct lru_entry	*older;		/* toward lru->oldest */
 	struct lru_entry	*newer;		/* toward lru->newest */
 	uint64_t		 hash;
-	size_t			 size;		/* bytes allocated */
+	size_t			 size;		/* bytes */
 	char			*key;
 };
 
@@ -28,7 +28,7 @@ struct lru {
 	size_t			  max;
 	struct lru_entry	 *newest;
 	struct lru_entry	 *oldest;
-	uint64_t		  seed;		/* keyed hash against floods */
+	uint64_t		  seed;		/* hash key */
 };
 
 /* lru_init: empty table holding at most max (>= 1) entries. */

@@ -46,7 +46,7 @@
 #include "core/str.h"
 #include "core/xmalloc.h"
 
-#define PW_STORED_MAX		1024	/* longest stored string accepted */
+#define PW_STORED_MAX		1024	/* longest stored string */
 #define PW_SCHEME_NAME_MAX	32
 #define PW_DIGEST_MAX		64	/* SHA-512 */
 #define PW_NEW_SALT_LEN		16
@@ -82,7 +82,7 @@ struct pw_scheme {
 	enum pw_enc		 enc;		/* default encoding */
 	const EVP_MD		*(*md)(void);	/* DIGEST, SALTED */
 	enum crypt_family	 family;	/* CRYPT */
-	argon2_type		 atype;		/* ARGON2, for new hashes */
+	argon2_type		 atype;		/* new ARGON2 */
 };
 
 static const struct pw_scheme pw_schemes[] = {
@@ -622,45 +622,46 @@ pw_verify(const char *stored, const char *password, size_t pwlen)
 	struct pw_parsed p;
 	const struct pw_scheme *s;
 	bool has_nul;
+	int ret;
 
 	if (pw_parse(stored, &p) < 0)
 		return -1;
+	if (password == NULL)
+		return pw_verify(stored, "", 0) < 0 ? -1 : 0;
+	/* a NUL would cut the password short for crypt(3): such a password
+	 * is checked like any other (same errors, same time) but never
+	 * matches */
+	has_nul = memchr(password, '\0', pwlen) != NULL;
 	s = p.scheme;
-	has_nul = password == NULL || memchr(password, '\0', pwlen) != NULL;
 	switch (s->kind) {
 	case PWK_ARGON2:
-		if (has_nul)
-			return pw_argon2_parse(p.body,
-			    &(struct pw_argon2){ 0 }) < 0 ? -1 : 0;
-		return pw_verify_argon2(p.body, password, pwlen);
+		ret = pw_verify_argon2(p.body, password, pwlen);
+		break;
 	case PWK_CRYPT:
-		if (has_nul)
-			return pw_crypt_family_of(p.body, p.bodylen) < 0 ?
-			    -1 : 0;
-		return pw_verify_crypt(p.body, p.bodylen, s->family,
-		    password, pwlen);
+		ret = pw_verify_crypt(p.body, p.bodylen, s->family, password,
+		    pwlen);
+		break;
 	case PWK_MD5:
-		if (strncmp(p.body, "$1$", 3) == 0) {
-			if (has_nul)
-				return 0;
-			return pw_verify_crypt(p.body, p.bodylen, CF_MD5,
+		if (strncmp(p.body, "$1$", 3) == 0)
+			ret = pw_verify_crypt(p.body, p.bodylen, CF_MD5,
 			    password, pwlen);
-		}
-		if (has_nul)
-			return 0;
-		return pw_verify_digest(&p, s->md(), false, password, pwlen);
+		else
+			ret = pw_verify_digest(&p, s->md(), false, password,
+			    pwlen);
+		break;
 	case PWK_DIGEST:
 	case PWK_SALTED:
-		if (has_nul)
-			return 0;
-		return pw_verify_digest(&p, s->md(), s->kind == PWK_SALTED,
+		ret = pw_verify_digest(&p, s->md(), s->kind == PWK_SALTED,
 		    password, pwlen);
+		break;
 	case PWK_PLAIN:
 	default:
-		if (has_nul)
-			return 0;
-		return pw_verify_plain(&p, password, pwlen);
+		ret = pw_verify_plain(&p, password, pwlen);
+		break;
 	}
+	if (has_nul && ret == 1)
+		ret = 0;
+	return ret;
 }
 
 static char *

@@ -49,7 +49,7 @@ struct pw_limits {
 	uint32_t argon2_max_p;		/* p= ceiling (default 16) */
 	uint32_t argon2_budget_kib;	/* default 2 x 64 MiB */
 	uint32_t bcrypt_max_cost;	/* $2y$NN$ ceiling (default 16) */
-	uint32_t sha_crypt_max_rounds;	/* $6$rounds= ceiling (default 1e6) */
+	uint32_t sha_crypt_max_rounds;	/* $6$rounds= ceiling (1000000) */
 	uint32_t yescrypt_max_n;	/* N of "$y$jNr$" as a crypt base-64
 					   digit (default 14, 'C' = -R 8) */
 };

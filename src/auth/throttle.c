@@ -26,7 +26,7 @@
 
 #define THR_TABLE_MAX		10000
 #define THR_KEY_MAX		512
-#define THR_EVICT_SCAN		16	/* oldest keys looked at for eviction */
+#define THR_EVICT_SCAN		16	/* keys tried on eviction */
 #define THR_DEF_ACCOUNT_MAX	10
 #define THR_DEF_IP_MAX		20
 #define THR_DEF_BLOCK_SECS	300

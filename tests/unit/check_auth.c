@@ -58,17 +58,19 @@ static const char *const good_vectors[] = {
 	"{SHA256-CRYPT}$5$Mg4bCk2e$en1isLjayDJ5ufDYqmNSzvvl7lh6mWf6ksOMsPg/gl7",
 	"{MD5-CRYPT}$1$Xq7.zPw1$TdcRUVpiG6ys.kR6M/uw61",
 	"{MD5}$1$Xq7.zPw1$TdcRUVpiG6ys.kR6M/uw61",
-	"{BLF-CRYPT}$2b$05$ksbZvGjk2T6LfNyMrPLMJ.WGvI2B98HNEzxjks1ZTpAbG6oXt.5ca",
-	"{BLF-CRYPT}$2y$05$ksbZvGjk2T6LfNyMrPLMJ.WGvI2B98HNEzxjks1ZTpAbG6oXt.5ca",
+	"{BLF-CRYPT}$2b$05$ksbZvGjk2T6LfNyMrPLMJ.WGvI2B98HNEzxjks1ZTpA"
+	    "bG6oXt.5ca",
+	"{BLF-CRYPT}$2y$05$ksbZvGjk2T6LfNyMrPLMJ.WGvI2B98HNEzxjks1ZTpA"
+	    "bG6oXt.5ca",
 	"{CRYPT}abWL7Sj501Z46",
 	"{DES-CRYPT}abWL7Sj501Z46",
-	"{CRYPT}$y$j7T$QhuF16OYlkMNXP9yWCSKq/$3yEtRiwauXbGtmQiXiInSYrCI1o7mAYaPX"
-	    "Z/U7yS3K.",
-	"{CRYPT}$6$saltsaltsalt$wZ7WTQLHOnnYzq4PTN4y.RYHTIs/8W/D5s8so46fExiMzEnW"
-	    "YOEXbenywVu03CkR7CMzV1o1pSyA7LtNQSgZw.",
+	"{CRYPT}$y$j7T$QhuF16OYlkMNXP9yWCSKq/$3yEtRiwauXbGtmQiXiInSYrCI1o7mAYaP"
+	    "XZ/U7yS3K.",
+	"{CRYPT}$6$saltsaltsalt$wZ7WTQLHOnnYzq4PTN4y.RYHTIs/8W/D5s8so46fExiMzEn"
+	    "WYOEXbenywVu03CkR7CMzV1o1pSyA7LtNQSgZw.",
 	/* unprefixed crypt(3) strings */
-	"$6$saltsaltsalt$wZ7WTQLHOnnYzq4PTN4y.RYHTIs/8W/D5s8so46fExiMzEnWYOEXben"
-	    "ywVu03CkR7CMzV1o1pSyA7LtNQSgZw.",
+	"$6$saltsaltsalt$wZ7WTQLHOnnYzq4PTN4y.RYHTIs/8W/D5s8so46fExiMzEnWYOEXbe"
+	    "nywVu03CkR7CMzV1o1pSyA7LtNQSgZw.",
 	"$5$Mg4bCk2e$en1isLjayDJ5ufDYqmNSzvvl7lh6mWf6ksOMsPg/gl7",
 	"$1$Xq7.zPw1$TdcRUVpiG6ys.kR6M/uw61",
 	"$2y$05$ksbZvGjk2T6LfNyMrPLMJ.WGvI2B98HNEzxjks1ZTpAbG6oXt.5ca",
@@ -89,10 +91,10 @@ static const char *const good_vectors[] = {
 	"{SSHA256}yxyQ7VKq60L3P/vRh6yArWH5zBVDYv39KlGwJC2Fn1+hssPU5fYHGA==",
 	"{SSHA256.hex}cb1c90ed52aaeb42f73ffbd187ac80ad61f9cc154362fdfd2a51b0242"
 	    "d859f5fa1b2c3d4e5f60718",
-	"{SSHA512}kfpG7Xj/VlE325qZGh5uVyw0wxhr/+0rA+EBcfUQ+MM1osHo+D6TKuph8pOdrd"
-	    "rtycv2G6gqNduRBntVr5LbpqGyw9Tl9gcY",
-	"{SSHA512.b64}kfpG7Xj/VlE325qZGh5uVyw0wxhr/+0rA+EBcfUQ+MM1osHo+D6TKuph8p"
-	    "Odrdrtycv2G6gqNduRBntVr5LbpqGyw9Tl9gcY",
+	"{SSHA512}kfpG7Xj/VlE325qZGh5uVyw0wxhr/+0rA+EBcfUQ+MM1osHo+D6TKuph8pOdr"
+	    "drtycv2G6gqNduRBntVr5LbpqGyw9Tl9gcY",
+	"{SSHA512.b64}kfpG7Xj/VlE325qZGh5uVyw0wxhr/+0rA+EBcfUQ+MM1osHo+D6TKuph8"
+	    "pOdrdrtycv2G6gqNduRBntVr5LbpqGyw9Tl9gcY",
 	"{SMD5}vsalHVY4dZ4chfsGXJ4qwqGyw9Tl9gcY",
 	/* unsalted digests, base64, hex by suffix and hex by length */
 	"{SHA}h0Vy56WuaklGamrFeLmK26eMaqY=",
@@ -103,8 +105,8 @@ static const char *const good_vectors[] = {
 	"{SHA256.BASE64}SEhuFRToQjRv9AWx5F9EBZroJhnyMG+Z0JQNyzhukfc=",
 	"{SHA256.HEX}48486e1514e842346ff405b1e45f44059ae82619f2306f99d0940dcb38"
 	    "6e91f7",
-	"{SHA512}xyu2IccEDPS2R0BjqaeXJpDiUvNa2+fPr/Wx7iMW7+c4LnI9QeATor+8M8MAfFD"
-	    "FhH0hqInM6DhTbqxyeAjeQA==",
+	"{SHA512}xyu2IccEDPS2R0BjqaeXJpDiUvNa2+fPr/Wx7iMW7+c4LnI9QeATor+8M8MAfF"
+	    "DFhH0hqInM6DhTbqxyeAjeQA==",
 	"{SHA512.hex}c72bb621c7040cf4b6474063a9a7972690e252f35adbe7cfaff5b1ee23"
 	    "16efe7382e723d41e013a2bfbc33c3007c50c5847d21a889cce838536eac727808"
 	    "de40",
@@ -117,13 +119,14 @@ static const char *const good_vectors[] = {
 	"{CLEARTEXT}" PW,
 	"{PLAIN.B64}VHIwdWI0ZG9yJjM=",
 	/* scheme names are case-insensitive */
-	"{sha512-crypt}$6$saltsaltsalt$wZ7WTQLHOnnYzq4PTN4y.RYHTIs/8W/D5s8so46fEx"
-	    "iMzEnWYOEXbenywVu03CkR7CMzV1o1pSyA7LtNQSgZw.",
-	"{Blf-Crypt}$2y$05$ksbZvGjk2T6LfNyMrPLMJ.WGvI2B98HNEzxjks1ZTpAbG6oXt.5ca",
+	"{sha512-crypt}$6$saltsaltsalt$wZ7WTQLHOnnYzq4PTN4y.RYHTIs/8W/D5s8so46f"
+	    "ExiMzEnWYOEXbenywVu03CkR7CMzV1o1pSyA7LtNQSgZw.",
+	"{Blf-Crypt}$2y$05$ksbZvGjk2T6LfNyMrPLMJ.WGvI2B98HNEzxjks1ZTpA"
+	    "bG6oXt.5ca",
 	"{argon2id}$argon2id$v=19$m=4096,t=3,p=1$c29tZXNhbHQwMTIz$v7404bjzUkiIE"
 	    "mkO7mjWyZlMY7IQ6a7XjhC/tgpjA0g",
-	"{Ssha512}kfpG7Xj/VlE325qZGh5uVyw0wxhr/+0rA+EBcfUQ+MM1osHo+D6TKuph8pOdrd"
-	    "rtycv2G6gqNduRBntVr5LbpqGyw9Tl9gcY",
+	"{Ssha512}kfpG7Xj/VlE325qZGh5uVyw0wxhr/+0rA+EBcfUQ+MM1osHo+D6TKuph8pOdr"
+	    "drtycv2G6gqNduRBntVr5LbpqGyw9Tl9gcY",
 	"{plain}" PW,
 };
 
@@ -165,7 +168,8 @@ static const char *const bad_vectors[] = {
 	"{SHA256}SEhuFRToQjRv9AWx5F9EBZroJhnyMG+Z0JQNyzhukf",	/* truncated */
 	"{SHA256}SEhuFRToQjRv9AWx5F9EBZroJhnyMG+Z0JQNyzhu",	/* short */
 	"{SHA256}SEhu!RToQjRv9AWx5F9EBZroJhnyMG+Z0JQNyzhukfc=",	/* bad b64 */
-	"{SHA256.HEX}48486e1514e842346ff405b1e45f44059ae82619f2306f99d0940dcbzz",
+	"{SHA256.HEX}48486e1514e842346ff405b1e45f44059ae82619f2306f99"
+	    "d0940dcbzz",
 	"{SHA}h0Vy56WuaklGamrFeLmK26eMaqY=AAAA",
 	"{SSHA}h0Vy56WuaklGamrFeLmK26eMaqY=",	/* digest without salt */
 	"{SSHA512}kfpG7Xj/VlE325qZ",
@@ -175,7 +179,8 @@ static const char *const bad_vectors[] = {
 	"{CRYPT}",
 	"{CRYPT}abWL7Sj501Z4",			/* DES too short */
 	"{CRYPT}abWL7Sj501Z4!",
-	"{DES-CRYPT}$1$Xq7.zPw1$TdcRUVpiG6ys.kR6M/uw61",	/* wrong family */
+	/* wrong family */
+	"{DES-CRYPT}$1$Xq7.zPw1$TdcRUVpiG6ys.kR6M/uw61",
 	"{SHA256-CRYPT}$6$saltsaltsalt$wZ7WTQLHOnnYzq4PTN4y.RYHTIs/8W/D5s8so4"
 	    "6fExiMzEnWYOEXbenywVu03CkR7CMzV1o1pSyA7LtNQSgZw.",
 	"{SHA512-CRYPT}$6$saltsaltsalt$wZ7WTQLHOnnYzq4PTN4y",	/* truncated */
@@ -187,11 +192,15 @@ static const char *const bad_vectors[] = {
 	    "DwvqNAJaehDeWOV3TP4O50a17zGqTrHT3PygDguNPvmQ7Je3v.",
 	"{MD5-CRYPT}$1$Xq7.zPw1$TdcRUVpiG6ys.kR6M/uw6",
 	"{BLF-CRYPT}$2b$05$ksbZvGjk2T6LfNyMrPLMJ.WGvI2B98HNEzxjks1ZTpAbG6oXt.5",
-	"{BLF-CRYPT}$2b$31$ksbZvGjk2T6LfNyMrPLMJ.WGvI2B98HNEzxjks1ZTpAbG6oXt.5ca",
-	"{BLF-CRYPT}$2q$05$ksbZvGjk2T6LfNyMrPLMJ.WGvI2B98HNEzxjks1ZTpAbG6oXt.5ca",
-	"{BLF-CRYPT}$2b$5$ksbZvGjk2T6LfNyMrPLMJ.WGvI2B98HNEzxjks1ZTpAbG6oXt.5ca",
-	"{CRYPT}$7$CU..../....2NSGMDDrfgJkvBQSBqpZ/.$ElITM6pvLkEx5yZUr9mCSx0g.Fn"
-	    "QK94aEoxCD4bOHF1",				/* scrypt: refused */
+	"{BLF-CRYPT}$2b$31$ksbZvGjk2T6LfNyMrPLMJ.WGvI2B98HNEzxjks1ZTpA"
+	    "bG6oXt.5ca",
+	"{BLF-CRYPT}$2q$05$ksbZvGjk2T6LfNyMrPLMJ.WGvI2B98HNEzxjks1ZTpA"
+	    "bG6oXt.5ca",
+	"{BLF-CRYPT}$2b$5$ksbZvGjk2T6LfNyMrPLMJ.WGvI2B98HNEzxjks1ZTpA"
+	    "bG6oXt.5ca",
+	"{CRYPT}$7$CU..../....2NSGMDDrfgJkvBQSBqpZ/.$ElITM6pvLkEx5yZUr9mCSx0g.F"
+	    /* scrypt: refused */
+	    "nQK94aEoxCD4bOHF1",
 	"{CRYPT}_J9..CCCCXBrJUJV154M",			/* BSDi: refused */
 	"{CRYPT}$y$jZT$QhuF16OYlkMNXP9yWCSKq/$3yEtRiwauXbGtmQiXiInSYrCI1o7mAYaP"
 	    "XZ/U7yS3K.",				/* yescrypt N too big */
@@ -245,9 +254,9 @@ START_TEST(test_verify_edge)
 	/* a NUL inside the password never matches, never truncates */
 	ck_assert_int_eq(pw_verify("{PLAIN}ab", "ab\0c", 4), 0);
 	ck_assert_int_eq(pw_verify("{PLAIN}ab", "a\0", 2), 0);
-	ck_assert_int_eq(pw_verify("{SHA512-CRYPT}$6$saltsaltsalt$wZ7WTQLHOnnYzq"
-	    "4PTN4y.RYHTIs/8W/D5s8so46fExiMzEnWYOEXbenywVu03CkR7CMzV1o1pSyA7LtNQ"
-	    "SgZw.", PW "\0x", strlen(PW) + 2), 0);
+	ck_assert_int_eq(pw_verify("{SHA512-CRYPT}$6$saltsaltsalt$wZ7WTQLHOnnYz"
+	    "q4PTN4y.RYHTIs/8W/D5s8so46fExiMzEnWYOEXbenywVu03CkR7CMzV1o1pSyA7Lt"
+	    "NQSgZw.", PW "\0x", strlen(PW) + 2), 0);
 	/* the length is respected, not strlen */
 	ck_assert_int_eq(pw_verify("{PLAIN}Tr0", PW, 3), 1);
 	ck_assert_int_eq(pw_verify("{SHA}h0Vy56WuaklGamrFeLmK26eMaqY=", PW,
