@@ -567,6 +567,74 @@ class Pop3Test(unittest.TestCase):
         finally:
             p.quit()
 
+    # -- Dovecot, byte for byte ----------------------------------------
+    DOVECOT_POP3 = "/usr/lib/dovecot/pop3"
+    COMPARE = (b"STAT\r\nLIST\r\nLIST 2\r\nUIDL\r\nUIDL 3\r\nTOP 1 1\r\n"
+               b"TOP 2 0\r\nTOP 3 100\r\nRETR 1\r\nRETR 2\r\nRETR 3\r\n"
+               b"DELE 1\r\nLIST\r\nSTAT\r\nUIDL\r\nRETR 1\r\nLIST 9\r\n"
+               b"RSET\r\nSTAT\r\nNOOP\r\nQUIT\r\n")
+
+    def dovecot_session(self, email, commands):
+        """Dovecot's own pop3 binary, pre-authenticated on stdin, on the
+        same Maildir: its replies to commands."""
+        d = tempfile.mkdtemp(prefix="dovecot-", dir=self.f.dir)
+        os.chmod(d, 0o755)
+        user = RUN_USER or pwd.getpwuid(os.geteuid()).pw_name
+        pw = pwd.getpwnam(user)
+        conf = os.path.join(d, "dovecot.conf")
+        with open(conf, "w") as fh:
+            fh.write("log_path = %s/log\n"
+                     "mail_location = maildir:%s\n"
+                     "mail_uid = %d\nmail_gid = %d\n"
+                     "first_valid_uid = 0\nfirst_valid_gid = 0\n"
+                     "ssl = no\n" % (d, self.f.maildir(email), pw.pw_uid,
+                                     pw.pw_gid))
+        r = subprocess.run([self.DOVECOT_POP3, "-c", conf], input=commands,
+                           capture_output=True, timeout=60,
+                           env={"USER": email, "HOME": d,
+                                "PATH": os.environ.get("PATH", "")})
+        return r.stdout
+
+    def facteur_session(self, email, commands):
+        c = self.raw_tls()
+        c.send(("USER %s\r\nPASS %s\r\n" % (email, PASSWORD)).encode())
+        self.assertEqual(c.line(), b"+OK\r\n")
+        self.assertEqual(c.line(), b"+OK Logged in.\r\n")
+        c.send(commands)
+        out = c.buf
+        while True:
+            chunk = c.sock.recv(65536)
+            if not chunk:
+                break
+            out += chunk
+        c.close()
+        return out
+
+    def test_same_bytes_as_dovecot(self):
+        """Dovecot 2.3 first (it creates dovecot-uidlist, moves new/ to
+        cur/), then facteur on the same Maildir: every reply identical,
+        UIDLs included. Then facteur first on a fresh Maildir, Dovecot
+        after it."""
+        if os.geteuid() != 0 or not os.access(self.DOVECOT_POP3, os.X_OK):
+            self.skipTest("needs root and Debian's dovecot-pop3d")
+        bodies = [self.msg(1),
+                  b"Subject: crlf\r\n\r\n.x\r\nend\r\n",
+                  b"Subject: no final newline\n\nabc\n..\nlast"]
+        for order in ("dovecot-first", "facteur-first"):
+            email = self.new_user()
+            for b in bodies:
+                self.put(email, b)
+            if order == "dovecot-first":
+                dv = self.dovecot_session(email, self.COMPARE)
+                fa = self.facteur_session(email, self.COMPARE)
+            else:
+                fa = self.facteur_session(email, self.COMPARE)
+                dv = self.dovecot_session(email, self.COMPARE)
+            self.assertTrue(dv.startswith(b"+OK 3 "), dv)
+            self.assertEqual(fa.decode("latin-1").splitlines(),
+                             dv.decode("latin-1").splitlines(), order)
+            self.assertEqual(fa, dv, order)
+
     # -- protocol hygiene ----------------------------------------------
     def test_line_too_long_and_bad_commands(self):
         c = self.raw_tls()
