@@ -255,6 +255,15 @@ class Pop3Test(unittest.TestCase):
         self.assertEqual(self.multiline(c), [b"PLAIN\r\n"])
         c.send(b"AUTH CRAM-MD5\r\n")
         self.assertTrue(c.line().startswith(b"-ERR [AUTH]"))
+        # acting as someone else (authzid) is not offered; "=" (empty)
+        # and bad base64 fail like a wrong password
+        for resp in (base64.b64encode(b"other@example.org\0" +
+                                      email.encode() + b"\0" +
+                                      PASSWORD.encode()), b"!!!", b"="):
+            c.send(b"AUTH PLAIN " + resp + b"\r\n")
+            self.assertEqual(c.line(),
+                             b"-ERR [AUTH] Authentication failed.\r\n")
+        self.assertEqual(c.line(), b"")     # third failure: closed
         c.close()
 
     def test_bad_password(self):
