@@ -30,16 +30,28 @@ start)
 	if [ -S "$sock" ] && [ -f "$pidf" ] && kill -0 "$(cat "$pidf")" 2>/dev/null; then
 		exit 0
 	fi
+	mkdir -p "$dir/tmp"
 	if [ ! -d "$dir/data/mysql" ]; then
 		install_db=$(find_bin mariadb-install-db mysql_install_db)
-		"$install_db" --no-defaults --datadir="$dir/data" $userarg \
-		    --auth-root-authentication-method=socket \
-		    --skip-test-db >"$dir/install.log" 2>&1 || {
-			cat "$dir/install.log" >&2; exit 1; }
+		# own tmpdir: bootstraps running side by side must not share
+		# temporary table files in /tmp; one retry for a flaky start
+		for try in 1 2; do
+			rm -rf "$dir/data"
+			if "$install_db" --no-defaults --datadir="$dir/data" \
+			    $userarg --tmpdir="$dir/tmp" \
+			    --auth-root-authentication-method=socket \
+			    --skip-test-db >"$dir/install.log" 2>&1; then
+				break
+			fi
+			if [ $try = 2 ]; then
+				cat "$dir/install.log" >&2
+				exit 1
+			fi
+		done
 	fi
 	mysqld=$(find_bin mariadbd mysqld)
 	"$mysqld" --no-defaults --datadir="$dir/data" --socket="$sock" \
-	    --pid-file="$pidf" --skip-networking $userarg \
+	    --pid-file="$pidf" --skip-networking $userarg --tmpdir="$dir/tmp" \
 	    --innodb-buffer-pool-size=64M --innodb-log-file-size=16M \
 	    --innodb-flush-log-at-trx-commit=2 --skip-log-bin \
 	    --log-error="$dir/error.log" >/dev/null 2>&1 &
