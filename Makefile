@@ -23,15 +23,19 @@ CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null)
 WARN     := -Wall -Wextra -Wshadow -Wpointer-arith -Wstrict-prototypes \
 	-Wmissing-prototypes -Wformat=2 -Wno-format-nonliteral -Wvla
 CFLAGS   ?= -O2 -g
-CFLAGS   += -std=c11 -D_GNU_SOURCE -pthread $(WARN) -Isrc $(PKG_CFLAGS) \
-	-DFACTEUR_VERSION=\"$(VERSION)\" -fno-strict-aliasing
+# CFLAGS/LDFLAGS are the user's (dpkg-buildflags passes its own on the
+# command line); what the build needs goes into ALL_* on top of them.
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -pthread $(WARN) -Isrc $(PKG_CFLAGS) \
+	-DFACTEUR_VERSION=\"$(VERSION)\" -fno-strict-aliasing $(SAN_CFLAGS) \
+	$(CFLAGS)
+ALL_LDFLAGS = $(SAN_LDFLAGS) $(LDFLAGS)
 LDLIBS   += $(PKG_LIBS) -pthread
 
 ifeq ($(SANITIZE),1)
 BUILD    := $(or $(BUILD_DIR),build-san)
-CFLAGS   += -fsanitize=address,undefined -fno-omit-frame-pointer \
+SAN_CFLAGS  := -fsanitize=address,undefined -fno-omit-frame-pointer \
 	-fno-sanitize-recover=undefined -O1
-LDFLAGS  += -fsanitize=address,undefined
+SAN_LDFLAGS := -fsanitize=address,undefined
 else
 BUILD    := $(or $(BUILD_DIR),build)
 endif
@@ -53,7 +57,7 @@ facteur: $(BIN)
 
 $(BUILD)/obj/%.o: src/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
 $(LIB): $(OBJS)
 	@mkdir -p $(dir $@)
@@ -61,11 +65,12 @@ $(LIB): $(OBJS)
 	ar rcs $@ $(OBJS)
 
 $(BIN): $(BUILD)/obj/main.o $(LIB)
-	$(CC) $(LDFLAGS) -o $@ $(BUILD)/obj/main.o $(LIB) $(LDLIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(BUILD)/obj/main.o $(LIB) $(LDLIBS)
 
 $(BUILD)/tests/%: tests/unit/%.c $(LIB) tests/unit/testutil.h
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Itests/unit -o $@ $< $(LIB) $(LDFLAGS) $(LDLIBS) $(CHECK_LIBS)
+	$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(LIB) $(ALL_LDFLAGS) $(LDLIBS) \
+		$(CHECK_LIBS)
 
 -include $(OBJS:.o=.d) $(BUILD)/obj/main.d
 
