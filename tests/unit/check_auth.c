@@ -39,6 +39,7 @@
 #include "core/str.h"
 
 #define PW	"Tr0ub4dor&3"
+#define STORED_T "{PLAIN}x"
 #define BADPW	"Tr0ub4dor&4"
 
 static int
@@ -733,6 +734,54 @@ START_TEST(test_throttle_bounded)
 }
 END_TEST
 
+static void *
+throttle_thread(void *arg)
+{
+	char ip[32], acct[32];
+	int id = *(int *)arg, i;
+
+	for (i = 0; i < 2000; i++) {
+		snprintf(ip, sizeof(ip), "10.%d.%d.%d", id, i / 250, i % 250);
+		snprintf(acct, sizeof(acct), "user%d", i % 50);
+		throttle_fail(ip, acct);
+		(void)throttle_blocked(ip, acct);
+		if (i % 7 == 0)
+			throttle_success(ip, acct);
+		auth_cache_put(acct, STORED_T, acct, strlen(acct));
+		(void)auth_cache_check(acct, STORED_T, acct, strlen(acct));
+		if (i % 11 == 0)
+			auth_cache_forget(acct);
+	}
+	return NULL;
+}
+
+/* throttle and cache from several threads at once, tables kept small so
+ * eviction runs all the time (meant for the ASan/TSan builds) */
+START_TEST(test_threads)
+{
+	pthread_t th[4];
+	int ids[4], i;
+
+	throttle_reset_all();
+	throttle_configure_full(5, 10, 60, 900, 64);
+	auth_cache_configure(300, 16);
+	for (i = 0; i < 4; i++) {
+		ids[i] = i;
+		ck_assert_int_eq(pthread_create(&th[i], NULL, throttle_thread,
+		    &ids[i]), 0);
+	}
+	for (i = 0; i < 4; i++)
+		pthread_join(th[i], NULL);
+	throttle_fail(NULL, "last");
+	ck_assert(!throttle_blocked(NULL, "last"));
+	auth_cache_put("last", STORED_T, "pw", 2);
+	ck_assert(auth_cache_check("last", STORED_T, "pw", 2));
+	throttle_configure_full(10, 20, 300, 900, 0);
+	throttle_reset_all();
+	auth_cache_configure(300, 4096);
+}
+END_TEST
+
 /* ---------------------------------------------------------------- */
 /* credential cache */
 
@@ -937,6 +986,7 @@ make_suite(void)
 	tcase_add_test(tc, test_throttle_expiry_and_decay);
 	tcase_add_test(tc, test_throttle_ipv6);
 	tcase_add_test(tc, test_throttle_bounded);
+	tcase_add_test(tc, test_threads);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("cache");
