@@ -427,5 +427,52 @@ class TestImapPlainPort(ImapBase):
         self.assertIn(b"Line one of the plain body.", p.stdout)
 
 
+class TestImapMbsync(ImapBase):
+    def test_mbsync_both_ways(self):
+        if shutil.which("mbsync") is None:
+            self.skipTest("no mbsync (apt-get install isync)")
+        self.f.deliver(USER2, PLAIN)
+        self.f.deliver(USER2, MULTI)
+        wait_for(lambda: len(self.f.messages(USER2, "new")) >= 2, 10)
+        local = os.path.join(self.f.dir, "mbsync-local")
+        os.makedirs(local, exist_ok=True)
+        rc = os.path.join(self.f.dir, "mbsyncrc")
+        with open(rc, "w") as fh:
+            fh.write(
+                "IMAPAccount t\nHost localhost\nPort %d\nUser %s\n"
+                "Pass %s\nSSLType IMAPS\nCertificateFile %s\n\n"
+                "IMAPStore remote\nAccount t\n\n"
+                "MaildirStore local\nPath %s/\nInbox %s/INBOX\n"
+                "SubFolders Verbatim\n\n"
+                "Channel c\nFar :remote:\nNear :local:\nPatterns *\n"
+                "Create Both\nExpunge Both\nSyncState *\n"
+                % (self.f.ports["imaps"], USER2, PASS2, self.f.cafile,
+                   local, local))
+        p = subprocess.run(["mbsync", "-c", rc, "-a"], capture_output=True,
+                           timeout=120)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        inbox = os.path.join(local, "INBOX")
+        got = os.listdir(os.path.join(inbox, "new")) + \
+            os.listdir(os.path.join(inbox, "cur"))
+        self.assertEqual(len(got), 2)
+        self.assertTrue(os.path.isdir(os.path.join(local, "Sent")))
+        # a local message goes up, a local flag change too
+        with open(os.path.join(inbox, "new", "100.local.x"), "wb") as fh:
+            fh.write(b"Subject: from mbsync\r\n\r\nuploaded\r\n")
+        p = subprocess.run(["mbsync", "-c", rc, "-a"], capture_output=True,
+                           timeout=120)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        m = self.imaps(USER2, PASS2)
+        m.select("INBOX", readonly=True)
+        typ, data = m.search(None, "SUBJECT", "\"from mbsync\"")
+        self.assertEqual(typ, "OK")
+        self.assertNotEqual(data[0], b"")
+        m.logout()
+        # a third run changes nothing and succeeds
+        p = subprocess.run(["mbsync", "-c", rc, "-a"], capture_output=True,
+                           timeout=120)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+
+
 if __name__ == "__main__":
     unittest.main()
