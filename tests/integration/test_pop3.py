@@ -726,14 +726,14 @@ class Pop3Test(unittest.TestCase):
                 "set no syslog\n"
                 "poll localhost protocol pop3 port %d uidl\n"
                 "  user \"%s\" password \"%s\" is root here\n"
-                "  ssl sslcertck sslcertfile \"%s\" %s\n"
+                "  ssl sslcertck sslcertfile \"%s\"\n"
                 "  mda \"/bin/sh -c 'cat >> %s'\"\n"
                 % (self.f.ports["pop3s"], email, PASSWORD, self.f.cafile,
-                   "keep" if keep else "nokeep", out))
+                   out))
         os.chmod(rc, 0o600)
         env = dict(os.environ, FETCHMAILHOME=home, HOME=home)
         return subprocess.run(["fetchmail", "-f", rc, "--nodetach", "-v",
-                               "--all"],
+                               "--all", "--keep" if keep else "--nokeep"],
                               capture_output=True, text=True, env=env,
                               timeout=90)
 
