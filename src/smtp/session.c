@@ -22,16 +22,21 @@
  * Postfix does (it splits them only internally); only the total size is
  * limited.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/mman.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "auth/sasl.h"
 #include "core/buf.h"
+#include "core/fsutil.h"
 #include "core/log.h"
 #include "core/str.h"
 #include "core/timeutil.h"
@@ -50,6 +55,7 @@
 #define SESS_DATA_BLOCK_TIMEOUT	(3 * 60 * 1000)
 #define SESS_DATA_TOTAL_TIMEOUT	(10 * 60 * 1000)
 #define SESS_RECEIVED_MAX	4096
+#define SESS_SPOOL_AT		(256 * 1024)	/* then content goes to disk */
 
 enum smtp_state {
 	SMTP_S_CONNECTED = 0,	/* greeting sent, no HELO/EHLO yet */
@@ -90,7 +96,11 @@ struct smtp_session {
 	struct smtp_rcpt *rcpts;
 	size_t		 nrcpts;
 	size_t		 rcpts_cap;
-	struct buf	 content;
+	struct buf	 content;	/* content not yet spooled */
+	int		 spool_fd;	/* unlinked file in queue_dir, or -1 */
+	uint64_t	 spool_len;
+	void		*spool_map;
+	size_t		 spool_maplen;
 	struct smtp_data data;
 	bool		 bdat_failed;
 	unsigned	 ntxn;
@@ -144,6 +154,120 @@ smtp_enter_state(struct smtp_session *s, enum smtp_state st)
 	s->state = st;
 }
 
+/* ------------------------------------------------------------------ */
+/* Content spool                                                       */
+
+/*
+ * Message content stays in memory up to SESS_SPOOL_AT, then goes to an
+ * unlinked file in queue_dir (O_TMPFILE, else mkstemp + unlink), so a
+ * large message costs page cache rather than session memory. At the end
+ * the file is mapped and handed to delivery as one piece.
+ */
+static void
+sess_spool_close(struct smtp_session *s)
+{
+	if (s->spool_map != NULL)
+		munmap(s->spool_map, s->spool_maplen);
+	s->spool_map = NULL;
+	s->spool_maplen = 0;
+	if (s->spool_fd >= 0)
+		close(s->spool_fd);
+	s->spool_fd = -1;
+	s->spool_len = 0;
+}
+
+static int
+sess_spool_open(struct smtp_session *s)
+{
+	const char *dir = s->conf->queue_dir;
+	char path[4096];
+	int fd;
+
+	if (dir == NULL || *dir == '\0')
+		dir = "/tmp";
+	fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (fd < 0 && errno != ENOENT && errno != EACCES) {
+		if (snprintf(path, sizeof(path), "%s/.smtp-spool-XXXXXX",
+		    dir) >= (int)sizeof(path))
+			return -1;
+		fd = mkostemp(path, O_CLOEXEC);
+		if (fd >= 0)
+			(void)unlink(path);
+	}
+	if (fd < 0)
+		log_error("%s smtp spool dir=%s error=\"%s\"", s->sid, dir,
+		    strerror(errno));
+	return fd;
+}
+
+/* Move what is in memory to the spool file. 0 or -1. */
+static int
+sess_spool_flush(struct smtp_session *s)
+{
+	if (s->content.len == 0)
+		return 0;
+	if (s->spool_fd < 0) {
+		s->spool_fd = sess_spool_open(s);
+		if (s->spool_fd < 0)
+			return -1;
+	}
+	if (fs_write_all(s->spool_fd, s->content.data, s->content.len) < 0) {
+		log_error("%s smtp spool write error=\"%s\"", s->sid,
+		    strerror(errno));
+		return -1;
+	}
+	s->spool_len += s->content.len;
+	buf_reset(&s->content);
+	return 0;
+}
+
+/* After a feed: spill to disk when the memory part is big enough. */
+static void
+sess_spool_maybe(struct smtp_session *s)
+{
+	if (s->content.len >= SESS_SPOOL_AT && sess_spool_flush(s) < 0)
+		s->data.nomem = true;	/* answered 452 4.3.1 at the end */
+}
+
+/* The whole content as one piece. 0, or -1 (spool trouble). */
+static int
+sess_content(struct smtp_session *s, const char **p_r, size_t *len_r)
+{
+	void *m;
+
+	if (s->spool_fd < 0) {
+		*p_r = buf_cstr(&s->content);
+		*len_r = s->content.len;
+		return 0;
+	}
+	if (sess_spool_flush(s) < 0)
+		return -1;
+	m = mmap(NULL, (size_t)s->spool_len, PROT_READ, MAP_PRIVATE,
+	    s->spool_fd, 0);
+	if (m == MAP_FAILED) {
+		log_error("%s smtp spool mmap error=\"%s\"", s->sid,
+		    strerror(errno));
+		return -1;
+	}
+	s->spool_map = m;
+	s->spool_maplen = (size_t)s->spool_len;
+	*p_r = m;
+	*len_r = s->spool_maplen;
+	return 0;
+}
+
+/* Start collecting the content of a new message. */
+static void
+sess_content_start(struct smtp_session *s, bool raw)
+{
+	uint64_t limit = s->conf->message_size_limit;
+
+	sess_spool_close(s);
+	buf_free(&s->content);
+	buf_init(&s->content, limit + 1);
+	smtp_data_init(&s->data, &s->content, limit, raw);
+}
+
 /* Forget the mail transaction (RSET, EHLO, after DATA). */
 static void
 sess_txn_reset(struct smtp_session *s)
@@ -162,6 +286,7 @@ sess_txn_reset(struct smtp_session *s)
 	s->declared_size = 0;
 	s->bdat_failed = false;
 	buf_free(&s->content);
+	sess_spool_close(s);
 	if (s->state == SMTP_S_MAIL || s->state == SMTP_S_RCPT ||
 	    s->state == SMTP_S_BDAT)
 		smtp_enter_state(s, SMTP_S_READY);
@@ -323,17 +448,19 @@ static void
 sess_log_rcpt(struct smtp_session *s, const char *rcpt, const char *result,
     const char *reply)
 {
-	char f[DIR_ADDR_MAX * 4], t[DIR_ADDR_MAX * 4], r[256];
+	char f[DIR_ADDR_MAX * 4], t[DIR_ADDR_MAX * 4], r[256], h[128];
 
 	sess_esc(f, sizeof(f), s->sender);
 	sess_esc(t, sizeof(t), rcpt);
 	sess_esc(r, sizeof(r), reply);
+	sess_esc(h, sizeof(h), s->helo);
 	if (strcmp(result, "accept") == 0)
 		log_info("%s smtp rcpt result=accept from=<%s> to=<%s> "
-		    "address=%s", s->sid, f, t, s->ip);
+		    "address=%s helo=\"%s\"", s->sid, f, t, s->ip, h);
 	else
 		log_info("%s smtp rcpt result=%s from=<%s> to=<%s> "
-		    "address=%s reply=\"%s\"", s->sid, result, f, t, s->ip, r);
+		    "address=%s helo=\"%s\" reply=\"%s\"", s->sid, result, f,
+		    t, s->ip, h, r);
 }
 
 /* Reply to RCPT with a refusal, and log it. */
@@ -611,7 +738,8 @@ sess_finish_message(struct smtp_session *s)
 	struct smtp_txn t;
 	struct buf hdr;
 	char txn_id[32], reply[512];
-	const char *ver = NULL, *cipher = NULL;
+	const char *ver = NULL, *cipher = NULL, *content;
+	size_t content_len;
 	int bits = 0;
 	bool ok;
 
@@ -637,8 +765,11 @@ sess_finish_message(struct smtp_session *s)
 		sess_reply(s, "452 4.3.1 Insufficient system storage");
 		goto done;
 	}
-	if (smtp_hops(buf_cstr(&s->content), s->content.len) >=
-	    SMTP_MAX_HOPS) {
+	if (sess_content(s, &content, &content_len) < 0) {
+		sess_reply(s, "452 4.3.1 Insufficient system storage");
+		goto done;
+	}
+	if (smtp_hops(content, content_len) >= SMTP_MAX_HOPS) {
 		log_warn("%s smtp data result=reject address=%s "
 		    "reason=\"too many hops (mail loop)\"", s->sid, s->ip);
 		sess_reply(s, "554 5.4.6 Too many hops: mail forwarding loop");
@@ -682,8 +813,8 @@ sess_finish_message(struct smtp_session *s)
 	t.nrcpts = s->nrcpts;
 	t.received = buf_cstr(&hdr);
 	t.received_len = hdr.len;
-	t.content = buf_cstr(&s->content);
-	t.content_len = s->content.len;
+	t.content = content;
+	t.content_len = content_len;
 	ok = smtp_deliver_txn(s->srv, &t, reply, sizeof(reply));
 	buf_free(&hdr);
 	if (ok)
@@ -720,14 +851,12 @@ cmd_data(struct smtp_session *s, struct smtp_cmd *cmd)
 	uint64_t start;
 	enum sess_in r;
 	size_t used;
+	int r2;
 
 	(void)cmd;
 	if (!sess_data_ready(s))
 		return;
-	buf_free(&s->content);
-	buf_init(&s->content, s->conf->message_size_limit + 1);
-	smtp_data_init(&s->data, &s->content, s->conf->message_size_limit,
-	    false);
+	sess_content_start(s, false);
 	sess_reply(s, "354 End data with <CR><LF>.<CR><LF>");
 	conn_set_timeout(s->c, block);
 	start = time_mono_ms();
@@ -742,12 +871,12 @@ cmd_data(struct smtp_session *s, struct smtp_cmd *cmd)
 			sess_end_input(s, r);
 			return;
 		}
-		if (smtp_data_feed(&s->data, s->in + s->in_off,
-		    s->in_len - s->in_off, &used) == 1) {
-			s->in_off += used;
-			break;
-		}
+		r2 = smtp_data_feed(&s->data, s->in + s->in_off,
+		    s->in_len - s->in_off, &used);
 		s->in_off += used;
+		sess_spool_maybe(s);
+		if (r2 == 1)
+			break;
 	}
 	conn_set_timeout(s->c, sess_timeout(s, s->srv->cmd_timeout_ms,
 	    SESS_CMD_TIMEOUT));
@@ -788,9 +917,7 @@ cmd_bdat(struct smtp_session *s, struct smtp_cmd *cmd)
 		goto out;
 	}
 	if (s->state == SMTP_S_RCPT) {
-		buf_free(&s->content);
-		buf_init(&s->content, limit + 1);
-		smtp_data_init(&s->data, &s->content, limit, true);
+		sess_content_start(s, true);
 		s->bdat_failed = false;
 		smtp_enter_state(s, SMTP_S_BDAT);
 	}
@@ -816,6 +943,7 @@ cmd_bdat(struct smtp_session *s, struct smtp_cmd *cmd)
 		(void)smtp_data_feed(&s->data, s->in + s->in_off, take, &used);
 		s->in_off += used;
 		left -= used;
+		sess_spool_maybe(s);
 	}
 	if (cmd->last) {
 		smtp_data_finish(&s->data);
@@ -1286,6 +1414,7 @@ smtp_session_run(struct conn *c, const struct session_info *si, void *arg)
 	snprintf(s->sid, sizeof(s->sid), "%016" PRIx64, log_session_id());
 	str_copy(s->ip, conn_peer_ip(c), sizeof(s->ip));
 	buf_init(&s->content, 0);
+	s->spool_fd = -1;
 	conn_set_timeout(c, sess_timeout(s, srv->cmd_timeout_ms,
 	    SESS_CMD_TIMEOUT));
 	log_info("%s smtp connect address=%s port=%u listener=%s", s->sid,

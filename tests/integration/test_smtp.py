@@ -14,7 +14,7 @@ import unittest
 from fixture import Facteur, LineClient, wait_for
 
 HOST = "mx.test.invalid"
-SIZE_LIMIT = 200000
+SIZE_LIMIT = 1000000
 
 
 def lf(b):
@@ -228,6 +228,45 @@ class SmtpInbound(unittest.TestCase):
         name = self.newest("bob@example.org", before)
         data = self.f.read_message("bob@example.org", name)
         self.assertTrue(data.endswith(b"\n\n" + long_line + b"\nend\n"))
+
+    def test_large_message_exact(self):
+        # beyond the in-memory part: the content goes through the spool
+        before = self.count("bob@example.org")
+        lines = [b"line %06d " % i + bytes(range(0x80, 0x80 + i % 100))
+                 for i in range(9000)]
+        body = (b"Subject: large\r\n\r\n" + b"\r\n".join(lines) +
+                b"\r\n")
+        self.assertGreater(len(body), 500000)
+        s = self.f.smtp()
+        s.sendmail("big@remote.test.invalid", ["bob@example.org"], body)
+        s.quit()
+        name = self.newest("bob@example.org", before)
+        data = self.f.read_message("bob@example.org", name)
+        self.assertTrue(data.endswith(b"\n\n" + lf(body)[len(b"Subject: "
+                        b"large\n\n"):]))
+        self.assertIn(b"\nSubject: large\n\nline 000000 \n", data)
+
+    def test_large_bdat_exact(self):
+        before = self.count("bob@example.org")
+        body = b"Subject: big bdat\r\n\r\n" + (b"0123456789" * 99 +
+                                                 b"\r\n") * 700
+        c = self.client()
+        self.cmd(c, "EHLO chunk.test.invalid", 250)
+        self.cmd(c, "MAIL FROM:<c@remote.test.invalid>", 250)
+        self.cmd(c, "RCPT TO:<bob@example.org>", 250)
+        step = 100001
+        for off in range(0, len(body), step):
+            part = body[off:off + step]
+            last = off + step >= len(body)
+            c.send(b"BDAT %d%s\r\n" % (len(part), b" LAST" if last else b"")
+                   + part)
+            code, text = c.smtp_reply()
+            self.assertEqual(code, 250, text)
+        self.cmd(c, "QUIT", 221)
+        c.close()
+        name = self.newest("bob@example.org", before)
+        self.assertTrue(self.f.read_message("bob@example.org", name)
+                        .endswith(b"\n" + lf(body)))
 
     def test_multiple_recipients_one_copy_each(self):
         b0 = self.count("bob@example.org")
@@ -650,6 +689,7 @@ class SmtpConnectionLimit(unittest.TestCase):
 
     def test_over_limit_421(self):
         held = []
+        time.sleep(1.0)   # let the start-up port probes finish
         try:
             for i in range(2):
                 c = LineClient(self.f.raw())
