@@ -182,6 +182,24 @@ class SmtpSubmission(unittest.TestCase):
             r"smtp queued id=\S+ from=<bob@example\.org> rcpts=1",
             self.f.log()), 5), self.f.log()[-2000:])
 
+    def test_bounce_comes_back_to_local_sender(self):
+        # the queue cannot resolve this domain: its bounce reaches bob's
+        # Maildir through smtp_deliver_local (Return-Path <>)
+        before = len(self.f.messages("alice@example.org"))
+        s = self.f.smtps()
+        s.login("alice@example.org", "alice-secret")
+        s.sendmail("alice@example.org", ["nobody@nowhere.test.invalid"],
+                   b"Subject: will bounce\r\n\r\nbye\r\n")
+        s.quit()
+        names = self.f.wait_messages("alice@example.org", before + 1,
+                                     timeout=30)
+        self.assertTrue(names, self.f.log()[-3000:])
+        data = b"".join(self.f.read_message("alice@example.org", n)
+                        for n in names)
+        self.assertIn(b"Return-Path: <>\n", data)
+        self.assertIn(b"Delivered-To: alice@example.org\n", data)
+        self.assertIn(b"nobody@nowhere.test.invalid", data)
+
     def test_unauthenticated_relay_on_25(self):
         s = self.f.smtp()
         s.mail("bob@example.org")
