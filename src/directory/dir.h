@@ -150,6 +150,30 @@ int dir_admin_list(struct dir *d, struct dir_list *l_r, const char **error_r);
 int dir_admin_password(struct dir *d, const char *name, char *hash_r,
     size_t hashlen);
 
+/* --- DKIM signing keys (facteur_dkim_keys) --- */
+struct dir_dkim_key {
+	char	 domain[256];
+	char	 selector[64];
+	char	 algorithm[33];		/* "rsa-sha256", "ed25519-sha256" */
+	char	*private_key;		/* PEM, malloc'ed: dir_dkim_key_free */
+};
+/* dir_dkim_add: store a key; EXISTS when (domain, selector) has one. */
+int dir_dkim_add(struct dir *d, const char *domain, const char *selector,
+    const char *algorithm, const char *pem, enum ferr *ferr_r,
+    const char **error_r);
+int dir_dkim_del(struct dir *d, const char *domain, const char *selector,
+    enum ferr *ferr_r, const char **error_r);
+/* columns: domain, selector, algorithm, created */
+int dir_dkim_list(struct dir *d, struct dir_list *l_r, const char **error_r);
+/*
+ * dir_dkim_get: the newest key of domain (any case), or the key with
+ * that selector when selector is not NULL. 1 found (k_r filled; free with
+ * dir_dkim_key_free) / 0 none / -1 error.
+ */
+int dir_dkim_get(struct dir *d, const char *domain, const char *selector,
+    struct dir_dkim_key *k_r);
+void dir_dkim_key_free(struct dir_dkim_key *k);
+
 /*
  * dir_schema_init: create or upgrade the schema from sqldir (schema.sql,
  * then migrations/NNN_*.sql not yet applied, recorded in
