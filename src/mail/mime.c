@@ -40,6 +40,8 @@ struct mime_ctx {
 	size_t			 bndlen[MIME_MAX_DEPTH + 1];
 	int			 nbnd;
 	int			 err;
+	size_t			 notrim_at;	/* boundary line that a header
+						   ran into, or SIZE_MAX */
 };
 
 /* a cursor over one header value */
@@ -621,16 +623,23 @@ mime_next_line(const struct mime_ctx *c, size_t pos)
 }
 
 /* mime_set_body: body of idx is [a, end) minus the line end that belongs
- * to the boundary line at end when hit. */
+ * to the boundary line at end when hit (unless a header already owns it,
+ * as Dovecot counts: see notrim_at). */
 static void
 mime_set_body(struct mime_ctx *c, int idx, size_t a, size_t end, int hit)
 {
 	struct mime_part *p = &c->t->parts[idx];
 
-	if (hit >= 0 && end > a && c->m[end - 1] == '\n') {
-		end--;
-		if (end > a && c->m[end - 1] == '\r')
+	if (hit >= 0 && end != c->notrim_at) {
+		if (end > a && c->m[end - 1] == '\n') {
 			end--;
+			if (end > a && c->m[end - 1] == '\r')
+				end--;
+		} else if (end == a) {
+			/* empty body: the line end before the boundary is
+			 * the header's, for the enclosing parts too */
+			c->notrim_at = end;
+		}
 	}
 	p->body_off = a;
 	p->body_size = end - a;
@@ -729,7 +738,11 @@ mime_part(struct mime_ctx *c, int idx, size_t off, int *hit_r,
 		if (c->nbnd > 0) {
 			hit = mime_bnd_match(c, pos, &close);
 			if (hit >= 0) {
+				/* the header keeps the line end before the
+				 * boundary, and so do the bodies that end
+				 * here (Dovecot counts it so) */
 				hdr_end = body = pos;
+				c->notrim_at = pos;
 				break;
 			}
 		}
@@ -821,6 +834,7 @@ mime_parse(struct mime_tree *t, const char *msg, size_t len)
 	c.t = t;
 	c.m = msg;
 	c.len = len;
+	c.notrim_at = SIZE_MAX;
 	root = mime_new_part(&c, -1, 0);
 	(void)mime_part(&c, root, 0, &hit, &close);
 	return c.err;

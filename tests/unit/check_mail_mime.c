@@ -315,7 +315,8 @@ END_TEST
 static const char *const corpus[] = {
 	"simple", "alternative", "mixed-attach", "rfc822", "rfc2231",
 	"no-boundary", "no-close", "crlf", "8bit-headers", "no-body",
-	"digest", "nested25", "deep", "garbage",
+	"digest", "nested25", "deep", "garbage", "header-at-boundary",
+	"header-cut",
 };
 
 START_TEST(test_corpus_dovecot)
