@@ -129,6 +129,30 @@ class IspmailSchemaTest(unittest.TestCase):
         self.assertEqual(p.stdout, "john@example.org\tlocal\n")
 
 
+class OldIspmailTest(unittest.TestCase):
+    """Editions before buster had no quota column: db init adds it."""
+
+    def test_quota_column_added(self):
+        f = Facteur("oldispmail")
+        f.write_conf()
+        n = f.dbname
+        f.db.sql("DROP DATABASE `%s`; CREATE DATABASE `%s`;" % (n, n))
+        f.db.sql(ISPMAIL_DDL.replace(
+            "  quota int(11) NOT NULL DEFAULT 0,\n", ""), db=n)
+        f.db.sql("INSERT INTO virtual_domains (name) VALUES ('example.org');"
+                 "INSERT INTO virtual_users (domain_id, password, email) "
+                 "VALUES (1, '%s', 'john@example.org');" % ISPMAIL_HASH,
+                 db=n)
+        self.assertNotIn("quota", f.db.sql("SHOW CREATE TABLE virtual_users",
+                                           db=n))
+        f.cli("db", "init")
+        self.assertEqual(f.cli("user", "list").stdout,
+                         "john@example.org\t0\n")
+        p = f.cli("user", "verify", "john@example.org",
+                  input=ISPMAIL_PASSWORD + "\n", check=False)
+        self.assertEqual(p.returncode, 0, p.stderr)
+
+
 class RehashOffTest(unittest.TestCase):
     def test_no_rehash_when_off(self):
         f = Facteur("norehash", auth_rehash="no")
