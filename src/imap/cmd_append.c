@@ -41,7 +41,8 @@ cmd_append(struct imap_session *s, const struct imap_arg *args,
 		i++;
 	}
 	if (i + 1 != nargs || (args[i].type != IMAP_ARG_LITERAL &&
-	    args[i].type != IMAP_ARG_QUOTED)) {
+	    args[i].type != IMAP_ARG_QUOTED &&
+	    args[i].type != IMAP_ARG_STREAMED)) {
 		if (i + 1 < nargs)
 			return imap_bad(s, "MULTIAPPEND is not supported"), 0;
 		return imap_bad(s, "APPEND needs a message literal"), 0;
@@ -57,12 +58,20 @@ cmd_append(struct imap_session *s, const struct imap_arg *args,
 		    "message."), 0;
 	if (msg->len > s->srv->conf->message_size_limit)
 		return imap_tagged(s, "NO", "[TOOBIG] Message too large"), 0;
-	ex = mstore_exists(s->st, name);
-	if (ex == 0)
-		return imap_tagged(s, "NO", "[TRYCREATE] Mailbox doesn't "
-		    "exist: %s", name), 0;
-	e = mstore_append_mem(s->st, name, msg->str, msg->len, flags, kw, nkw,
-	    date, &uid, &uidv);
+	if (msg->type == IMAP_ARG_STREAMED && s->append != NULL) {
+		/* the session already wrote the bytes to a tmp/ file */
+		e = mstore_append_finish(&s->append, flags, kw, nkw, date,
+		    &uid, &uidv);
+	} else {
+		ex = mstore_exists(s->st, name);
+		if (ex == 0)
+			return imap_tagged(s, "NO", "[TRYCREATE] Mailbox "
+			    "doesn't exist: %s", name), 0;
+		if (msg->type == IMAP_ARG_STREAMED)
+			return imap_no_ferr(s, FERR_INTERNAL, NULL), 0;
+		e = mstore_append_mem(s->st, name, msg->str, msg->len, flags,
+		    kw, nkw, date, &uid, &uidv);
+	}
 	switch (e) {
 	case FERR_NONE:
 		break;

@@ -49,6 +49,8 @@ struct imap_session {
 	struct mstore			*st;
 	struct mbox			*mb;
 	struct imap_parser		*parser;
+	struct mstore_append		*append;	/* APPEND being
+							 * streamed */
 	unsigned			 nbad;
 	unsigned			 nauthfail;
 	bool				 tls;

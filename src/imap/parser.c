@@ -612,6 +612,31 @@ imap_parser_literal_accept(struct imap_parser *p)
 }
 
 void
+imap_parser_literal_streamed(struct imap_parser *p)
+{
+	struct plist *l;
+
+	if (p->st != PS_LIT_WAIT)
+		return;
+	buf_reset(&p->tok);
+	if (push_arg(p, IMAP_ARG_STREAMED) < 0) {
+		p->error = "Too many arguments";
+		p->st = PS_SKIP;
+		return;
+	}
+	l = &p->stack[p->depth];
+	l->items[l->n - 1].len = (size_t)p->litsize;
+	p->st = PS_ARGS;
+}
+
+const struct imap_arg *
+imap_parser_partial_args(const struct imap_parser *p, size_t *count_r)
+{
+	*count_r = p->stack[0].n;
+	return p->stack[0].items;
+}
+
+void
 imap_parser_literal_reject(struct imap_parser *p)
 {
 	imap_parser_reset(p);
@@ -670,6 +695,7 @@ imap_arg_is_nil(const struct imap_arg *a)
 bool
 imap_arg_has_nul(const struct imap_arg *a)
 {
-	return a->type != IMAP_ARG_LIST && a->str != NULL &&
+	return a->type != IMAP_ARG_LIST && a->type != IMAP_ARG_STREAMED &&
+	    a->str != NULL &&
 	    memchr(a->str, '\0', a->len) != NULL;
 }

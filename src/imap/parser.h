@@ -30,7 +30,10 @@ enum imap_arg_type {
 	IMAP_ARG_ATOM = 0,	/* also NIL, numbers, flags, seq sets */
 	IMAP_ARG_QUOTED,
 	IMAP_ARG_LITERAL,
-	IMAP_ARG_LIST
+	IMAP_ARG_LIST,
+	IMAP_ARG_STREAMED	/* a literal the caller consumed itself
+				 * (imap_parser_literal_streamed); str is ""
+				 * and len its declared size */
 };
 
 struct imap_arg {
@@ -85,6 +88,12 @@ bool imap_parser_literal_nonsync(const struct imap_parser *p);
  */
 void imap_parser_literal_accept(struct imap_parser *p);
 /*
+ * imap_parser_literal_streamed: the caller reads the literal's bytes from
+ * the connection itself (APPEND streams them to disk); the parser records
+ * an IMAP_ARG_STREAMED argument and continues after the literal.
+ */
+void imap_parser_literal_streamed(struct imap_parser *p);
+/*
  * imap_parser_literal_reject: drop the whole command (the client sent a
  * synchronizing literal and waits; it reads the tagged reply instead). The
  * parser is reset for the next command.
@@ -106,6 +115,11 @@ const struct imap_arg *imap_parser_args(const struct imap_parser *p,
 bool imap_parser_in_command(const struct imap_parser *p);
 
 /* --- helpers on parsed arguments --- */
+
+/* imap_parser_partial_args: the top-level arguments read so far (valid
+ * while a literal is pending, e.g. APPEND's mailbox and flags). */
+const struct imap_arg *imap_parser_partial_args(const struct imap_parser *p,
+    size_t *count_r);
 
 /* imap_arg_is_string: atom, quoted or literal (an IMAP astring). */
 bool imap_arg_is_string(const struct imap_arg *a);

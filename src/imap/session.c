@@ -99,10 +99,109 @@ bye(struct imap_session *s, const char *text, const char *reason)
 	return -1;
 }
 
+/* discard_literal: read and drop size bytes (a non-synchronizing
+ * literal whose command already failed). 0 or -1 (connection lost). */
+static int
+discard_literal(struct imap_session *s, uint64_t size)
+{
+	char chunk[16384];
+	size_t n;
+
+	while (size > 0) {
+		n = size > sizeof(chunk) ? sizeof(chunk) : (size_t)size;
+		if (conn_read_full(s->c, chunk, n) < 0) {
+			s->close_reason = "eof in literal";
+			return -1;
+		}
+		size -= n;
+	}
+	return 0;
+}
+
+/*
+ * stream_append: APPEND's message literal goes straight to a tmp/ file
+ * through the store instead of memory. Returns 1 (literal consumed, the
+ * parser has an IMAP_ARG_STREAMED argument), 0 (not streamed: the caller
+ * handles the literal normally), -1 end the session.
+ */
+static int
+stream_append(struct imap_session *s, uint64_t size, bool nonsync)
+{
+	const struct imap_arg *a;
+	char name[MSTORE_NAME_MAX + 1], chunk[16384];
+	const char *why;
+	size_t n, i;
+	enum ferr e, werr = FERR_NONE;
+
+	if (s->st == NULL || s->append != NULL)
+		return 0;
+	a = imap_parser_partial_args(s->parser, &n);
+	/* mailbox [flags] [date] then the literal */
+	if (n < 1 || n > 3 || imap_mbname(&a[0], name, sizeof(name),
+	    &why) < 0)
+		return 0;
+	for (i = 1; i < n; i++)
+		if (a[i].type != IMAP_ARG_LIST && a[i].type != IMAP_ARG_QUOTED)
+			return 0;
+	if (!mstore_name_is_inbox(name) && mstore_name_check(name, &why) < 0)
+		e = FERR_INVALID;
+	else
+		e = mstore_append_begin(s->st, name,
+		    s->srv->conf->message_size_limit, &s->append);
+	if (e != FERR_NONE) {
+		s->append = NULL;
+		if (!nonsync) {
+			if (e == FERR_NOTFOUND)
+				imap_tagged(s, "NO", "[TRYCREATE] Mailbox "
+				    "doesn't exist: %s", name);
+			else if (e == FERR_INVALID)
+				imap_tagged(s, "NO", "[CANNOT] Invalid mailbox "
+				    "name");
+			else
+				imap_no_ferr(s, e, NULL);
+			imap_parser_literal_reject(s->parser);
+			conn_flush(s->c);
+			return 2;
+		}
+		/* the client sends the bytes anyway: drop them and let
+		 * cmd_append report the error */
+		if (discard_literal(s, size) < 0)
+			return -1;
+		imap_parser_literal_streamed(s->parser);
+		return 1;
+	}
+	if (!nonsync) {
+		conn_puts(s->c, "+ OK\r\n");
+		if (conn_flush(s->c) < 0)
+			return -1;
+	}
+	while (size > 0) {
+		n = size > sizeof(chunk) ? sizeof(chunk) : (size_t)size;
+		if (conn_read_full(s->c, chunk, n) < 0) {
+			mstore_append_abort(&s->append);
+			s->close_reason = conn_timed_out(s->c) ?
+			    "timeout in literal" : "eof in literal";
+			return -1;
+		}
+		if (werr == FERR_NONE)
+			werr = mstore_append_write(s->append, chunk, n);
+		size -= n;
+	}
+	if (werr != FERR_NONE) {
+		/* disk full or the like: cmd_append reports it */
+		log_warn("%s imap append write error=%s", s->sid,
+		    ferr_name(werr));
+		mstore_append_abort(&s->append);
+	}
+	imap_parser_literal_streamed(s->parser);
+	return 1;
+}
+
 /*
  * literal_admit: the parser saw "{n}" or "{n+}". Decide before "+ OK".
- * Returns 1 accepted, 0 rejected (reply sent, parser reset), -1 end the
- * session.
+ * Returns 1 accepted (bytes to be fed), 2 consumed already (streamed or
+ * rejected with a reply), 0 rejected (reply sent, parser reset), -1 end
+ * the session.
  */
 static int
 literal_admit(struct imap_session *s)
@@ -113,6 +212,7 @@ literal_admit(struct imap_session *s)
 	bool append = strcmp(imap_parser_name(p), "APPEND") == 0;
 	uint64_t max;
 	enum ferr e;
+	int r;
 
 	s->tag = imap_parser_tag(p);
 	if (s->state == IMAP_ST_NOAUTH)
@@ -146,6 +246,13 @@ literal_admit(struct imap_session *s)
 			conn_flush(s->c);
 			return 0;
 		}
+		r = stream_append(s, size, nonsync);
+		if (r < 0)
+			return -1;
+		if (r == 2)
+			return 0;
+		if (r == 1)
+			return 2;
 	}
 	imap_parser_literal_accept(p);
 	if (!nonsync) {
@@ -230,6 +337,8 @@ read_command(struct imap_session *s, struct buf *line)
 				a = literal_admit(s);
 				if (a <= 0)
 					return a;
+				if (a == 2)
+					break;
 				if (read_literal(s,
 				    imap_parser_literal_size(s->parser)) < 0)
 					return -1;
@@ -295,6 +404,8 @@ dispatch(struct imap_session *s)
 static void
 session_free(struct imap_session *s)
 {
+	if (s->append != NULL)
+		mstore_append_abort(&s->append);
 	imap_unselect(s);
 	if (s->st != NULL)
 		mstore_close(&s->st);
@@ -377,10 +488,15 @@ imap_session_run(struct conn *c, const struct session_info *si, void *arg)
 		rc = read_command(&s, &line);
 		if (rc < 0)
 			break;
-		if (rc == 0)
+		if (rc == 0) {
+			if (s.append != NULL)
+				mstore_append_abort(&s.append);
 			continue;
+		}
 		rc = dispatch(&s);
 		imap_parser_reset(s.parser);
+		if (s.append != NULL)
+			mstore_append_abort(&s.append);
 		if (rc < 0 || s.state == IMAP_ST_LOGOUT)
 			break;
 	}

@@ -427,6 +427,74 @@ class TestImapPlainPort(ImapBase):
         self.assertIn(b"Line one of the plain body.", p.stdout)
 
 
+class TestImapLarge(ImapBase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.f.add_user("q@example.org", "q-pw-123", quota=200000)
+
+    def test_big_append_and_partial_fetch(self):
+        line = b"".join(b"%07d abcdefghijklmnopqrstuvwxyz\r\n" % i
+                        for i in range(150000))
+        msg = b"Subject: big\r\n\r\n" + line
+        self.assertGreater(len(msg), 5000000)
+        m = self.imaps()
+        typ, data = m.append("Archive", None, None, msg)
+        self.assertEqual(typ, "OK")
+        m.select("Archive")
+        typ, data = m.fetch("*", "(RFC822.SIZE BODY.PEEK[]<3000000.1000>)")
+        self.assertIn(b"RFC822.SIZE %d" % len(msg), data[0][0])
+        self.assertEqual(data[0][1], msg[3000000:3001000])
+        typ, data = m.fetch("*", "(BODY.PEEK[])")
+        self.assertEqual(data[0][1], msg)
+        # stored with LF line ends on disk
+        d = self.f.maildir(USER, "Archive")
+        files = os.listdir(os.path.join(d, "new")) + \
+            os.listdir(os.path.join(d, "cur"))
+        sizes = []
+        for sub in ("new", "cur"):
+            for fn in os.listdir(os.path.join(d, sub)):
+                with open(os.path.join(d, sub, fn), "rb") as fh:
+                    b = fh.read()
+                    if b.startswith(b"Subject: big"):
+                        sizes.append(len(b))
+                        self.assertNotIn(b"\r\n", b)
+        self.assertEqual(sizes, [len(msg.replace(b"\r\n", b"\n"))])
+        m.logout()
+
+    def test_quota_and_literal_errors(self):
+        m = self.imaps("q@example.org", "q-pw-123")
+        small = b"Subject: s\r\n\r\nx\r\n"
+        self.assertEqual(m.append("INBOX", None, None, small)[0], "OK")
+        big = b"Subject: b\r\n\r\n" + b"y" * 300000 + b"\r\n"
+        typ, data = m.append("INBOX", None, None, big)
+        self.assertEqual(typ, "NO")
+        self.assertIn(b"OVERQUOTA", data[0])
+        m.logout()
+        s = self.f.raw_tls("imaps")
+        c = LineClient(s)
+        c.line()
+        c.send("a LOGIN %s %s\r\n" % (USER, PASS))
+        c.until_tagged("a")
+        # non-synchronizing literal to a missing mailbox: read, then NO
+        c.send(b"b APPEND Missing {%d+}\r\n" % len(small) + small + b"\r\n")
+        self.assertIn(b"[TRYCREATE]", c.until_tagged("b")[-1])
+        # synchronizing literal to a missing mailbox: NO before "+"
+        c.send(b"c APPEND Missing {%d}\r\n" % len(small))
+        self.assertIn(b"c NO [TRYCREATE]", c.line())
+        # line too long
+        c.send(b"d NOOP " + b"x" * 70000 + b"\r\n")
+        self.assertIn(b"BAD", c.line())
+        c.send("e NOOP\r\n")
+        self.assertIn(b"e OK", c.until_tagged("e")[-1])
+        # non-synchronizing literal over the size limit: NO, then BYE
+        c.send(b"f APPEND INBOX {999999999+}\r\n")
+        out = c.until_tagged("f")
+        self.assertIn(b"[TOOBIG]", out[-1])
+        self.assertTrue(c.line().startswith(b"* BYE"))
+        c.close()
+
+
 class TestImapMbsync(ImapBase):
     def test_mbsync_both_ways(self):
         if shutil.which("mbsync") is None:
