@@ -74,11 +74,6 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIB) tests/unit/testutil.h
 
 -include $(OBJS:.o=.d) $(BUILD)/obj/main.d
 
-# worker.c wires in each protocol whose header exists (__has_include):
-# rebuild it when one appears.
-$(BUILD)/obj/cli/worker.o: $(wildcard src/smtp/smtp.h src/imap/imap.h \
-	src/pop3/pop3.h src/http/http.h src/queue/queue.h)
-
 # Installs build and test dependencies that are missing (Debian).
 deps:
 	@tests/lib/deps.sh

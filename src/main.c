@@ -8,13 +8,6 @@
 #include "cli/cli.h"
 #include "core/log.h"
 
-/*
- * Subcommands land module by module; a weak reference lets the binary
- * build while one is missing, and the user is told so plainly.
- */
-#pragma weak cli_queue
-#pragma weak cli_dkim
-
 struct subcmd {
 	const char	*name;
 	int		(*fn)(int, char **);
@@ -33,8 +26,6 @@ static const struct subcmd subcmds[] = {
 	{ "alias", cli_alias, "alias add|del|list SOURCE [DEST]" },
 	{ "admin", cli_admin, "admin add|del|list NAME" },
 	{ "queue", cli_queue, "queue list|show|retry|delete [ID]" },
-	{ "dkim", cli_dkim, "dkim generate DOMAIN [--selector S] "
-	    "[--algorithm rsa|ed25519]" },
 	{ "hash", cli_hash, "hash [--scheme ARGON2ID]" },
 	{ "version", main_version, "version" },
 };
@@ -55,8 +46,7 @@ main_usage(void)
 
 	fprintf(stderr, "usage: facteur <command> [-c FILE] [args]\n");
 	for (i = 0; i < sizeof(subcmds) / sizeof(subcmds[0]); i++)
-		if (subcmds[i].fn != NULL)
-			fprintf(stderr, "       facteur %s\n", subcmds[i].usage);
+		fprintf(stderr, "       facteur %s\n", subcmds[i].usage);
 	return CLI_USAGE;
 }
 
@@ -78,11 +68,6 @@ main(int argc, char **argv)
 	for (i = 0; i < sizeof(subcmds) / sizeof(subcmds[0]); i++) {
 		if (strcmp(argv[1], subcmds[i].name) != 0)
 			continue;
-		if (subcmds[i].fn == NULL) {
-			fprintf(stderr, "facteur: %s: not available in this "
-			    "build\n", argv[1]);
-			return 1;
-		}
 		return subcmds[i].fn(argc - 1, argv + 1);
 	}
 	fprintf(stderr, "facteur: %s: unknown command\n", argv[1]);

@@ -25,27 +25,11 @@
 #include "net/server.h"
 #include "net/tls.h"
 
-#if __has_include("smtp/smtp.h")
-#include "smtp/smtp.h"
-#define HAVE_SMTP 1
-#endif
-#if __has_include("imap/imap.h")
-#include "imap/imap.h"
-#define HAVE_IMAP 1
-#endif
-#if __has_include("pop3/pop3.h")
-#include "pop3/pop3.h"
-#define HAVE_POP3 1
-#endif
-#if __has_include("http/http.h")
 #include "http/http.h"
-#define HAVE_HTTP 1
-#endif
+#include "imap/imap.h"
+#include "pop3/pop3.h"
 #include "queue/queue.h"
-
-#pragma weak queue_start
-#pragma weak queue_stop
-#pragma weak queue_set_local_delivery
+#include "smtp/smtp.h"
 
 /* Thread stacks: small, since idle connections dominate memory. */
 #define WORKER_STACK_SIZE (256 * 1024)
@@ -122,6 +106,11 @@ worker_drop(const struct conf *c)
 	return 0;
 }
 
+static struct smtp_server smtp;
+static struct imap_server imap;
+static struct pop3_server pop3;
+static struct http_server http;
+
 int
 worker_run(struct conf *c, const struct worker_listener *wl, size_t n)
 {
@@ -161,6 +150,10 @@ worker_run(struct conf *c, const struct worker_listener *wl, size_t n)
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
+	/* one server context per protocol, shared by its sessions */
+	smtp.conf = imap.conf = pop3.conf = http.conf = c;
+	smtp.dir = imap.dir = pop3.dir = http.dir = d;
+	smtp.tls = imap.tls = pop3.tls = http.tls = tls;
 	for (i = 0; i < n; i++) {
 		void *arg = NULL;
 		server_handler_fn fn = NULL;
@@ -169,67 +162,28 @@ worker_run(struct conf *c, const struct worker_listener *wl, size_t n)
 		case LK_SMTP:
 		case LK_SMTPS:
 		case LK_SUBMISSION:
-#ifdef HAVE_SMTP
-			{
-				static struct smtp_server smtp;
-
-				smtp.conf = c;
-				smtp.dir = d;
-				smtp.tls = tls;
-				arg = &smtp;
-				fn = smtp_session_run;
-			}
-#endif
+			arg = &smtp;
+			fn = smtp_session_run;
 			break;
 		case LK_IMAPS:
 		case LK_IMAP:
-#ifdef HAVE_IMAP
-			{
-				static struct imap_server imap;
-
-				imap.conf = c;
-				imap.dir = d;
-				imap.tls = tls;
-				arg = &imap;
-				fn = imap_session_run;
-			}
-#endif
+			arg = &imap;
+			fn = imap_session_run;
 			break;
 		case LK_POP3S:
 		case LK_POP3:
-#ifdef HAVE_POP3
-			{
-				static struct pop3_server pop3;
-
-				pop3.conf = c;
-				pop3.dir = d;
-				pop3.tls = tls;
-				arg = &pop3;
-				fn = pop3_session_run;
-			}
-#endif
+			arg = &pop3;
+			fn = pop3_session_run;
 			break;
 		case LK_ADMIN:
-#ifdef HAVE_HTTP
-			{
-				static struct http_server http;
-
-				http.conf = c;
-				http.dir = d;
-				http.tls = tls;
-				arg = &http;
-				fn = http_session_run;
-			}
-#endif
+			arg = &http;
+			fn = http_session_run;
 			break;
 		case LK_COUNT:
 			break;
 		}
-		if (fn == NULL) {
-			log_warn("worker %s listener: protocol not built in; "
-			    "not serving it", listen_kind_name(wl[i].kind));
+		if (fn == NULL)
 			continue;
-		}
 		sl[ns].kind = wl[i].kind;
 		sl[ns].fd = wl[i].fd;
 		sl[ns].fn = fn;
@@ -237,20 +191,10 @@ worker_run(struct conf *c, const struct worker_listener *wl, size_t n)
 		ns++;
 	}
 
-	if (queue_start != NULL) {
-#ifdef HAVE_SMTP
-		static struct smtp_server qsmtp;
-
-		qsmtp.conf = c;
-		qsmtp.dir = d;
-		qsmtp.tls = tls;
-		if (queue_set_local_delivery != NULL)
-			queue_set_local_delivery(smtp_deliver_local, &qsmtp);
-#endif
-		if (queue_start(c, d) < 0) {
-			log_error("worker cannot start the queue");
-			return 1;
-		}
+	queue_set_local_delivery(smtp_deliver_local, &smtp);
+	if (queue_start(c, d) < 0) {
+		log_error("worker cannot start the queue");
+		return 1;
 	}
 	lim.max_connections = c->max_connections;
 	lim.max_per_ip = c->max_connections_per_ip;
@@ -271,8 +215,7 @@ worker_run(struct conf *c, const struct worker_listener *wl, size_t n)
 	log_info("worker stopping: no new connections, %u open",
 	    server_active());
 	server_stop();
-	if (queue_stop != NULL)
-		queue_stop();
+	queue_stop();
 	for (i = 0; i < 300 && server_active() > 0; i++)
 		usleep(100000);
 	log_info("worker exit, %u connections still open", server_active());
