@@ -426,6 +426,15 @@ qfile_write_durable(const char *qdir, const char *sub, const char *id,
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return -1;
+	/* `facteur queue retry` runs as root: the file must stay readable
+	 * by the server, which owns the queue directory */
+	if (geteuid() == 0) {
+		struct stat st;
+
+		if (stat(dir, &st) == 0 && st.st_uid != 0 &&
+		    fchown(fd, st.st_uid, st.st_gid) < 0)
+			goto fail;
+	}
 	for (int i = 0; i < iovcnt; i++)
 		if (fs_write_all(fd, iov[i].iov_base, iov[i].iov_len) < 0)
 			goto fail;
