@@ -111,8 +111,8 @@ mdname_flag_letters(unsigned flags, uint32_t keywords, const char *other,
 	size_t n = 0, i;
 	int ch;
 
-	/* ASCII order: collect by walking the printable range once */
-	for (ch = 0x21; ch < 0x7f; ch++) {
+	/* byte order: walk every byte value once (others kept as they are) */
+	for (ch = 1; ch < 256; ch++) {
 		int on = 0;
 
 		if (ch >= 'a' && ch <= 'z')
@@ -123,7 +123,7 @@ mdname_flag_letters(unsigned flags, uint32_t keywords, const char *other,
 				if (mdname_flags[i].letter == ch)
 					on = (flags & mdname_flags[i].flag) != 0;
 			}
-			if (!on && other != NULL && ch != ',' &&
+			if (!on && other != NULL &&
 			    strchr(other, ch) != NULL)
 				on = 1;
 		}

@@ -19,7 +19,8 @@ tests/tools/storetool.c <build>/libfacteur.a -pthread.
 
 Skips (with the reason) when not root, when dovecot/doveadm are not
 installed (apt-get install -y dovecot-imapd dovecot-pop3d), or when the
-library is not built.
+library is not built. $FACTEUR_BUILD (set by tests/lib/run-all.sh) is
+used too.
 """
 
 import json
@@ -175,8 +176,9 @@ class DovecotInterop(unittest.TestCase):
         if src:
             shutil.copy(src, dst)
         else:
-            build = os.environ.get("FACTEUR_BUILD_DIR",
-                                   os.path.join(TOP, "build"))
+            build = (os.environ.get("FACTEUR_BUILD_DIR") or
+                     os.environ.get("FACTEUR_BUILD") or
+                     os.path.join(TOP, "build"))
             lib = os.path.join(build, "libfacteur.a")
             if not os.path.exists(lib):
                 raise unittest.SkipTest("library not built: " + lib)
