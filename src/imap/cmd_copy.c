@@ -64,7 +64,7 @@ do_copy(struct imap_session *s, const struct imap_arg *args, size_t nargs,
 		return imap_bad(s, why), 0;
 	if (move && mbox_readonly(s->mb)) {
 		seqset_free(&set);
-		return imap_tagged(s, "NO", "[READ-ONLY] Mailbox is "
+		return imap_tagged(s, "NO", "[CANNOT] Mailbox is "
 		    "read-only"), 0;
 	}
 	ex = mstore_exists(s->st, name);

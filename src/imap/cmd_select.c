@@ -291,7 +291,7 @@ cmd_expunge(struct imap_session *s, const struct imap_arg *args,
 	}
 	if (mbox_readonly(s->mb)) {
 		seqset_free(&set);
-		imap_tagged(s, "NO", "[READ-ONLY] Mailbox is read-only");
+		imap_tagged(s, "NO", "[CANNOT] Mailbox is read-only");
 		return 0;
 	}
 	e = expunge_deleted(s, s->uid ? &set : NULL);

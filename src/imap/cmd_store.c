@@ -61,7 +61,7 @@ cmd_store(struct imap_session *s, const struct imap_arg *args,
 	    &why) < 0)
 		return imap_bad(s, why), 0;
 	if (mbox_readonly(s->mb))
-		return imap_tagged(s, "NO", "[READ-ONLY] Mailbox is "
+		return imap_tagged(s, "NO", "[CANNOT] Mailbox is "
 		    "read-only"), 0;
 	if (imap_seqset_arg(s, &args[0], s->uid, &set, &why) < 0)
 		return imap_bad(s, why), 0;

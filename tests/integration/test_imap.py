@@ -427,6 +427,95 @@ class TestImapPlainPort(ImapBase):
         self.assertIn(b"Line one of the plain body.", p.stdout)
 
 
+class TestImapMailboxes(ImapBase):
+    def cmd(self, c, tag, text):
+        c.send("%s %s\r\n" % (tag, text))
+        return c.until_tagged(tag)
+
+    def test_manage(self):
+        s = self.f.raw_tls("imaps")
+        c = LineClient(s)
+        c.line()
+        self.cmd(c, "a", "LOGIN %s %s" % (USER, PASS))
+        self.assertIn(b"OK", self.cmd(c, "b", "CREATE Work.Clients")[-1])
+        out = b"".join(self.cmd(c, "c", 'LIST "" "Work*"'))
+        self.assertIn(b'(\\Noselect \\HasChildren) "." "Work"', out)
+        self.assertIn(b'(\\HasNoChildren) "." "Work.Clients"', out)
+        out = b"".join(self.cmd(c, "d", 'LIST "" %'))
+        self.assertNotIn(b"Work.Clients", out)
+        self.assertIn(b"INBOX", out)
+        out = b"".join(self.cmd(c, "e", 'LIST (SPECIAL-USE) "" "*"'))
+        self.assertIn(b"\\Sent", out)
+        self.assertNotIn(b"INBOX", out)
+        out = b"".join(self.cmd(c, "f",
+                       'LIST "" "*" RETURN (SUBSCRIBED SPECIAL-USE)'))
+        self.assertIn(b"\\Subscribed", out)
+        out = b"".join(self.cmd(c, "g", 'LIST "" ""'))
+        self.assertIn(b'* LIST (\\Noselect) "." ""', out)
+        # subscriptions
+        self.assertIn(b"g2 OK", self.cmd(c, "g2", "SUBSCRIBE Work.Clients")[-1])
+        out = b"".join(self.cmd(c, "h", 'LSUB "" "*"'))
+        self.assertIn(b"Work.Clients", out)
+        self.cmd(c, "i", "UNSUBSCRIBE Work.Clients")
+        out = b"".join(self.cmd(c, "j", 'LSUB "" "*"'))
+        self.assertNotIn(b"Work.Clients", out)
+        # rename with children
+        self.assertIn(b"k OK", self.cmd(c, "k", "CREATE Work")[-1])
+        self.assertIn(b"l OK", self.cmd(c, "l", "RENAME Work Job")[-1])
+        out = b"".join(self.cmd(c, "m", 'LIST "" "*"'))
+        self.assertIn(b"Job.Clients", out)
+        self.assertNotIn(b"Work", out)
+        self.assertIn(b"[NONEXISTENT]", self.cmd(c, "n", "RENAME Nope X")[-1])
+        self.assertIn(b"[ALREADYEXISTS]",
+                      self.cmd(c, "o", "RENAME Job Sent")[-1])
+        # INBOX rename moves the messages, INBOX stays
+        msg = b"Subject: r\r\n\r\nx\r\n"
+        c.send(b"p APPEND INBOX {%d+}\r\n" % len(msg) + msg + b"\r\n")
+        c.until_tagged("p")
+        self.assertIn(b"q OK", self.cmd(c, "q", "RENAME INBOX Old")[-1])
+        out = b"".join(self.cmd(c, "r", "STATUS Old (MESSAGES)"))
+        self.assertIn(b"MESSAGES 1", out)
+        out = b"".join(self.cmd(c, "s", "STATUS INBOX (MESSAGES)"))
+        self.assertIn(b"MESSAGES 0", out)
+        # delete
+        self.assertIn(b"t OK", self.cmd(c, "t", "DELETE Old")[-1])
+        self.assertIn(b"[NONEXISTENT]", self.cmd(c, "u", "DELETE Old")[-1])
+        self.assertIn(b"v NO", self.cmd(c, "v", "DELETE INBOX")[-1])
+        # mUTF-7
+        self.assertIn(b"w OK", self.cmd(c, "w", "CREATE &AOk-t&AOk-")[-1])
+        self.assertIn(b"x NO", self.cmd(c, "x", "CREATE &Jjo")[-1])
+        self.assertIn(b"y NO", self.cmd(c, "y", 'CREATE "caf\u00e9"')[-1])
+        # EXAMINE is read-only; STORE refused
+        out = self.cmd(c, "z1", "EXAMINE Job.Clients")
+        self.assertIn(b"[READ-ONLY]", out[-1])
+        c.send(b"z2 APPEND Job.Clients {%d+}\r\n" % len(msg) + msg +
+               b"\r\n")
+        out = b"".join(c.until_tagged("z2"))
+        self.assertIn(b"* 1 EXISTS", out)
+        self.assertIn(b"z4 NO", self.cmd(c, "z4", "STORE 1 +FLAGS \\Seen")[-1])
+        out = b"".join(self.cmd(c, "z5", "FETCH 1 (BODY[])"))
+        self.assertNotIn(b"\\Seen", out)
+        # UNSELECT then CLOSE refused (nothing selected)
+        self.assertIn(b"z6 OK", self.cmd(c, "z6", "UNSELECT")[-1])
+        self.assertIn(b"z7 BAD", self.cmd(c, "z7", "CLOSE")[-1])
+        # CLOSE expunges \Deleted silently; UID EXPUNGE only the set
+        self.cmd(c, "z8", "SELECT Job.Clients")
+        c.send(b"z9 APPEND Job.Clients {%d+}\r\n" % len(msg) + msg +
+               b"\r\n")
+        c.until_tagged("z9")
+        self.cmd(c, "y1", "NOOP")
+        self.cmd(c, "y2", "STORE 1:* +FLAGS.SILENT (\\Deleted)")
+        out = b"".join(self.cmd(c, "y3", "UID EXPUNGE 1"))
+        self.assertIn(b"* 1 EXPUNGE", out)
+        self.assertNotIn(b"* 2 EXPUNGE", out)
+        out = self.cmd(c, "y4", "CLOSE")
+        self.assertEqual(len(out), 1)
+        out = b"".join(self.cmd(c, "y5", "STATUS Job.Clients (MESSAGES)"))
+        self.assertIn(b"MESSAGES 0", out)
+        self.cmd(c, "y6", "LOGOUT")
+        c.close()
+
+
 class TestImapLarge(ImapBase):
     @classmethod
     def setUpClass(cls):
