@@ -508,43 +508,90 @@ db_stmt_prepare(struct db_conn *c, const char *sql, bool cache,
 	return st;
 }
 
+/* Result binding for one fetch loop; on the heap, as session threads
+ * have small stacks. */
+struct db_rowbuf {
+	MYSQL_BIND	 b[DB_MAX_COLS];
+	unsigned long	 len[DB_MAX_COLS];
+	my_bool		 isnull[DB_MAX_COLS];
+	my_bool		 trunc[DB_MAX_COLS];
+	char		 buf[DB_MAX_COLS][DB_COL_BUF];
+};
+
+/* db_fetch_cell: column i of the current row as a new string */
+static int
+db_fetch_cell(MYSQL_STMT *st, struct db_rowbuf *rb, unsigned i, char **out)
+{
+	MYSQL_BIND one;
+	unsigned long got = 0;
+	char *big;
+
+	if (rb->isnull[i]) {
+		*out = xstrdup("");
+		return 0;
+	}
+	if (rb->len[i] < DB_COL_BUF) {
+		*out = xstrndup(rb->buf[i], rb->len[i]);
+		return 0;
+	}
+	/* truncated: fetch this column again with room for all of it */
+	big = xmalloc((size_t)rb->len[i] + 1);
+	memset(&one, 0, sizeof(one));
+	one.buffer_type = MYSQL_TYPE_STRING;
+	one.buffer = big;
+	one.buffer_length = rb->len[i] + 1;
+	one.length = &got;
+	if (mysql_stmt_fetch_column(st, &one, i, 0) != 0) {
+		free(big);
+		*out = xstrdup("");
+		return -1;
+	}
+	big[got < rb->len[i] ? got : rb->len[i]] = '\0';
+	*out = big;
+	return 0;
+}
+
 /* db_fetch_rows: read every row of st's result as strings into l */
 static int
 db_fetch_rows(struct db_conn *c, MYSQL_STMT *st, unsigned ncols,
     struct dir_list *l, struct db_status *status, const char **error_r)
 {
-	MYSQL_BIND b[DB_MAX_COLS];
-	char buf[DB_MAX_COLS][DB_COL_BUF];
-	unsigned long len[DB_MAX_COLS];
-	my_bool isnull[DB_MAX_COLS], trunc[DB_MAX_COLS];
+	struct db_rowbuf *rb;
 	size_t cap = 0;
 	unsigned i;
-	int rc;
+	int rc = 0, fetch;
 
-	memset(b, 0, sizeof(b));
+	rb = xcalloc(1, sizeof(*rb));
 	for (i = 0; i < ncols; i++) {
-		b[i].buffer_type = MYSQL_TYPE_STRING;
-		b[i].buffer = buf[i];
-		b[i].buffer_length = DB_COL_BUF;
-		b[i].length = &len[i];
-		b[i].is_null = &isnull[i];
-		b[i].error = &trunc[i];
+		rb->b[i].buffer_type = MYSQL_TYPE_STRING;
+		rb->b[i].buffer = rb->buf[i];
+		rb->b[i].buffer_length = DB_COL_BUF;
+		rb->b[i].length = &rb->len[i];
+		rb->b[i].is_null = &rb->isnull[i];
+		rb->b[i].error = &rb->trunc[i];
 	}
-	if (mysql_stmt_bind_result(st, b) != 0)
-		return db_stmt_fail(c, st, "bind result", status, error_r);
 	l->ncols = ncols;
+	if (mysql_stmt_bind_result(st, rb->b) != 0) {
+		free(rb);
+		return db_stmt_fail(c, st, "bind result", status, error_r);
+	}
 	for (;;) {
 		char **row;
+		int bad = 0;
 
-		rc = mysql_stmt_fetch(st);
-		if (rc == MYSQL_NO_DATA)
+		fetch = mysql_stmt_fetch(st);
+		if (fetch == MYSQL_NO_DATA)
 			break;
-		if (rc == 1)
-			return db_stmt_fail(c, st, "fetch", status, error_r);
+		if (fetch == 1) {
+			rc = db_stmt_fail(c, st, "fetch", status, error_r);
+			break;
+		}
 		if (l->nrows >= DB_MAX_ROWS) {
 			*error_r = "result too large";
 			db_status_set(status, CR_UNKNOWN_ERROR);
-			return -1;
+			c->broken = true;	/* rows left unread */
+			rc = -1;
+			break;
 		}
 		if (l->nrows == cap) {
 			cap = cap == 0 ? 16 : cap * 2;
@@ -552,37 +599,17 @@ db_fetch_rows(struct db_conn *c, MYSQL_STMT *st, unsigned ncols,
 			    sizeof(char *));
 		}
 		row = l->rows + l->nrows * ncols;
-		for (i = 0; i < ncols; i++) {
-			if (isnull[i]) {
-				row[i] = xstrdup("");
-			} else if (len[i] < DB_COL_BUF) {
-				row[i] = xstrndup(buf[i], len[i]);
-			} else {
-				MYSQL_BIND one;
-				unsigned long got = 0;
-				char *big = xmalloc((size_t)len[i] + 1);
-
-				memset(&one, 0, sizeof(one));
-				one.buffer_type = MYSQL_TYPE_STRING;
-				one.buffer = big;
-				one.buffer_length = len[i] + 1;
-				one.length = &got;
-				if (mysql_stmt_fetch_column(st, &one, i, 0)
-				    != 0) {
-					free(big);
-					l->nrows++;
-					for (; i < ncols; i++)
-						row[i] = xstrdup("");
-					return db_stmt_fail(c, st, "fetch",
-					    status, error_r);
-				}
-				big[got < len[i] ? got : len[i]] = '\0';
-				row[i] = big;
-			}
-		}
+		for (i = 0; i < ncols; i++)
+			if (db_fetch_cell(st, rb, i, &row[i]) < 0)
+				bad = 1;
 		l->nrows++;
+		if (bad) {
+			rc = db_stmt_fail(c, st, "fetch", status, error_r);
+			break;
+		}
 	}
-	return 0;
+	free(rb);
+	return rc;
 }
 
 int

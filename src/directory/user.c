@@ -145,6 +145,9 @@ dir_login(struct dir *d, const char *user, const char *pass, size_t passlen,
 
 	if (ip == NULL)
 		ip = "";
+	/* made on the first login of any kind, so that its cost does not
+	 * tell the first unknown user apart */
+	pthread_once(&user_dummy_once, user_dummy_init);
 	valid = dir_norm_lookup(user, key, sizeof(key)) == 0;
 	if (!valid)
 		str_copy(key, "(invalid)", sizeof(key));
@@ -154,7 +157,6 @@ dir_login(struct dir *d, const char *user, const char *pass, size_t passlen,
 	if (rc < 0)
 		return DIR_LOGIN_TEMP;
 	if (rc == 0) {
-		pthread_once(&user_dummy_once, user_dummy_init);
 		if (user_dummy_hash != NULL)
 			(void)pw_verify(user_dummy_hash, pass, passlen);
 		throttle_fail(ip, key);

@@ -296,7 +296,8 @@ class CliTest(unittest.TestCase):
         for u in users:
             self.assertIn(u + "\t0\n", listed)
         admins = ["'; DROP TABLE facteur_admins; --", 'say "hi"',
-                  "back\\slash\\", "Ünïcödé 管理者", "%_wild%"]
+                  "back\\slash\\", "Ünïcödé 管理者", "%_wild%",
+                  "管" * 100]     # 300 bytes: longer than a fetch buffer
         for a in admins:
             with self.subTest(a=a):
                 p = self.cli("admin", "add", a, input="pw\n")
