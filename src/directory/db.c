@@ -44,7 +44,7 @@
 #include "directory/dir.h"
 #include "directory/dir_int.h"
 
-#define DB_STMT_CACHE	32
+#define DB_STMT_CACHE	64
 #define DB_COL_BUF	256
 #define DB_MAX_COLS	32
 #define DB_MAX_PARAMS	16
