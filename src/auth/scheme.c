@@ -16,6 +16,8 @@
  *  - salted digests (SSHA, SSHA256, SSHA512, SMD5) are base64 (or the
  *    suffix's encoding) of digest(password || salt) || salt, salt not empty;
  *  - {MD5} is MD5-CRYPT when it starts with "$1$", PLAIN-MD5 otherwise;
+ *  - SCRAM-SHA-1/SCRAM-SHA-256 hold "iter,salt,StoredKey,ServerKey"
+ *    (base64, iter >= 4096), checked as RFC 5802 derives StoredKey;
  *  - ARGON2I/ARGON2ID hold the PHC string "$argon2id$v=19$m=,t=,p=$s$h";
  *    either name accepts either variant (the string says which).
  *
@@ -37,6 +39,7 @@
 #include <errno.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <openssl/rand.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -44,6 +47,7 @@
 
 #include "auth/scheme.h"
 #include "core/str.h"
+#include "core/strnum.h"
 #include "core/xmalloc.h"
 
 #define PW_STORED_MAX		1024	/* longest stored string */
@@ -67,6 +71,7 @@ enum pw_kind {
 	PWK_MD5,	/* $1$ -> MD5-CRYPT, else PLAIN-MD5 */
 	PWK_DIGEST,	/* digest(password) */
 	PWK_SALTED,	/* digest(password || salt) || salt */
+	PWK_SCRAM,	/* iter,salt,StoredKey,ServerKey (RFC 5802) */
 	PWK_PLAIN
 };
 
@@ -105,6 +110,9 @@ static const struct pw_scheme pw_schemes[] = {
 	{ "SSHA", PWK_SALTED, ENC_B64, EVP_sha1, CF_ANY, Argon2_id },
 	{ "SSHA256", PWK_SALTED, ENC_B64, EVP_sha256, CF_ANY, Argon2_id },
 	{ "SSHA512", PWK_SALTED, ENC_B64, EVP_sha512, CF_ANY, Argon2_id },
+	{ "SCRAM-SHA-1", PWK_SCRAM, ENC_NONE, EVP_sha1, CF_ANY, Argon2_id },
+	{ "SCRAM-SHA-256", PWK_SCRAM, ENC_NONE, EVP_sha256, CF_ANY,
+	    Argon2_id },
 	{ "PLAIN", PWK_PLAIN, ENC_NONE, NULL, CF_ANY, Argon2_id },
 	{ "CLEAR", PWK_PLAIN, ENC_NONE, NULL, CF_ANY, Argon2_id },
 	{ "CLEARTEXT", PWK_PLAIN, ENC_NONE, NULL, CF_ANY, Argon2_id },
@@ -136,6 +144,7 @@ static struct pw_limits pw_lim = {
 	.bcrypt_max_cost = 16,
 	.sha_crypt_max_rounds = 1000000,
 	.yescrypt_max_n = 14,
+	.scram_max_iter = 1000000,
 };
 
 /* The Argon2 memory budget: a counting semaphore weighted by KiB. */
@@ -243,7 +252,8 @@ pw_parse(const char *stored, struct pw_parsed *r)
 	if (r->scheme == NULL)
 		return -1;
 	if (r->enc_given && (r->scheme->kind == PWK_ARGON2 ||
-	    r->scheme->kind == PWK_CRYPT || r->scheme->kind == PWK_MD5))
+	    r->scheme->kind == PWK_CRYPT || r->scheme->kind == PWK_MD5 ||
+	    r->scheme->kind == PWK_SCRAM))
 		return -1;	/* these are text already */
 	if (!r->enc_given)
 		r->enc = r->scheme->enc;
@@ -616,6 +626,62 @@ pw_verify_argon2(const char *body, const char *password, size_t pwlen)
 	return -1;
 }
 
+/*
+ * pw_verify_scram: Dovecot's SCRAM-SHA-1/-256 entry "iter,salt,StoredKey,
+ * ServerKey" (base64 fields, 4096 <= iter). The password matches when
+ * H(HMAC(PBKDF2(password, salt, iter), "Client Key")) is StoredKey.
+ */
+static int
+pw_verify_scram(const struct pw_parsed *p, const EVP_MD *md,
+    const char *password, size_t pwlen)
+{
+	unsigned char salt[PW_STORED_MAX], key[2][PW_STORED_MAX];
+	unsigned char salted[PW_DIGEST_MAX], ck[PW_DIGEST_MAX];
+	unsigned char sk[PW_DIGEST_MAX];
+	const char *f[4], *end = p->body + p->bodylen, *c;
+	size_t flen[4], dlen = (size_t)EVP_MD_get_size(md);
+	unsigned int cklen;
+	uint32_t iter;
+	long saltlen, n;
+	int i, ret;
+
+	f[0] = p->body;
+	for (i = 0; i < 4; i++) {
+		c = memchr(f[i], ',', (size_t)(end - f[i]));
+		if ((c == NULL) != (i == 3))
+			return -1;
+		if (c == NULL)
+			c = end;
+		flen[i] = (size_t)(c - f[i]);
+		if (flen[i] == 0)
+			return -1;
+		if (i < 3)
+			f[i + 1] = c + 1;
+	}
+	if (str_to_u32n(f[0], flen[0], &iter) < 0 || iter < 4096 ||
+	    iter > pw_lim.scram_max_iter)
+		return -1;
+	saltlen = base64_decode(f[1], flen[1], salt);
+	if (saltlen <= 0)
+		return -1;
+	for (i = 2; i < 4; i++) {
+		n = base64_decode(f[i], flen[i], key[i - 2]);
+		if (n < 0 || (size_t)n != dlen)
+			return -1;	/* StoredKey, ServerKey */
+	}
+	if (PKCS5_PBKDF2_HMAC(password, (int)pwlen, salt, (int)saltlen,
+	    (int)iter, md, (int)dlen, salted) != 1 ||
+	    HMAC(md, salted, (int)dlen, (const unsigned char *)"Client Key",
+	    10, ck, &cklen) == NULL ||
+	    pw_digest2(md, ck, dlen, NULL, 0, sk) < 0)
+		ret = -1;
+	else
+		ret = CRYPTO_memcmp(sk, key[0], dlen) == 0 ? 1 : 0;
+	OPENSSL_cleanse(salted, sizeof(salted));
+	OPENSSL_cleanse(ck, sizeof(ck));
+	return ret;
+}
+
 int
 pw_verify(const char *stored, const char *password, size_t pwlen)
 {
@@ -653,6 +719,9 @@ pw_verify(const char *stored, const char *password, size_t pwlen)
 	case PWK_SALTED:
 		ret = pw_verify_digest(&p, s->md(), s->kind == PWK_SALTED,
 		    password, pwlen);
+		break;
+	case PWK_SCRAM:
+		ret = pw_verify_scram(&p, s->md(), password, pwlen);
 		break;
 	case PWK_PLAIN:
 	default:

@@ -4,7 +4,8 @@
  * New hashes are {ARGON2ID} (libargon2, encoded "$argon2id$v=19$m=...").
  * Verified: ARGON2ID, ARGON2I, SHA512-CRYPT, SHA256-CRYPT, BLF-CRYPT,
  * MD5-CRYPT, SSHA512, SSHA256, SSHA, SHA512, SHA256, SHA, CRYPT, PLAIN,
- * CLEAR, and unprefixed crypt(3) strings ("$6$...", "$2y$...", "$1$...").
+ * CLEAR, SCRAM-SHA-1, SCRAM-SHA-256, SMD5, PLAIN-MD5, LDAP-MD5, and
+ * unprefixed crypt(3) strings ("$6$...", "$2y$...", "$1$...").
  * Comparisons are constant-time.
  */
 #ifndef AUTH_SCHEME_H
@@ -50,6 +51,7 @@ struct pw_limits {
 	uint32_t argon2_budget_kib;	/* default 2 x 64 MiB */
 	uint32_t bcrypt_max_cost;	/* $2y$NN$ ceiling (default 16) */
 	uint32_t sha_crypt_max_rounds;	/* $6$rounds= ceiling (1000000) */
+	uint32_t scram_max_iter;	/* SCRAM PBKDF2 rounds (1000000) */
 	uint32_t yescrypt_max_n;	/* N of "$y$jNr$" as a crypt base-64
 					   digit (default 14, 'C' = -R 8) */
 };

@@ -5,10 +5,10 @@
  * The input is tried whole as a PLAIN response and a LOGIN field; then
  * up to its first NUL it is a stored hash and the rest the password.
  * Cost ceilings are lowered first (Argon2 at most 64 KiB and t=2, bcrypt
- * cost 5, SHA-crypt 5000 rounds, small yescrypt), so mutated hashes are
- * parsed to the end and reach the libraries without the fuzzer spending
- * its time in 64 MiB Argon2 runs: anything costlier is refused (-1)
- * before any computation.
+ * cost 5, SHA-crypt 5000 rounds, SCRAM 4096, small yescrypt), so mutated
+ * hashes are parsed to the end and reach the libraries without the
+ * fuzzer spending its time in 64 MiB Argon2 runs: anything costlier is
+ * refused (-1) before any computation.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -34,6 +34,7 @@ fuzz_cheap_limits(void)
 	l.bcrypt_max_cost = 5;
 	l.sha_crypt_max_rounds = 5000;
 	l.yescrypt_max_n = 7;	/* '5' */
+	l.scram_max_iter = 4096;
 	pw_set_limits(&l);
 	done = 1;
 }

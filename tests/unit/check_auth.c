@@ -114,6 +114,16 @@ static const char *const good_vectors[] = {
 	"{PLAIN-MD5}4ece57a61323b52ccffdbef021956754",
 	"{MD5}4ece57a61323b52ccffdbef021956754",
 	"{LDAP-MD5}Ts5XphMjtSzP/b7wIZVnVA==",
+	/* SCRAM entries as Dovecot stores them (python3 hashlib.pbkdf2_hmac,
+	 * hmac; salt 00112233445566778899aabbccddeeff) */
+	"{SCRAM-SHA-1}4096,ABEiM0RVZneImaq7zN3u/w==,u9bzm01oU/JpEc26On2GwGYOm"
+	    "Xo=,ydkjQzP2YL2ttPm5cch9nuLl/8c=",
+	"{SCRAM-SHA-256}4096,ABEiM0RVZneImaq7zN3u/w==,JuTt10kPYEBNPRj1JnTYr2H"
+	    "JLt3gY3wH/37PBKcHGhw=,1YcR1Oh5gJ2iSueUHDetziUgYETJ5TgyG79l1p/"
+	    "bMsE=",
+	"{scram-sha-256}10000,ABEiM0RVZneImaq7zN3u/w==,trrTBRfLR3FqGrxbshzBPT"
+	    "jXI3pA1pKbqQ1eTXkXy3Y=,8f8zbuvIVUxUEobyxBjSxRJN9lVZr7ZgVSdsds"
+	    "F5s3A=",
 	/* clear text */
 	"{PLAIN}" PW,
 	"{CLEAR}" PW,
@@ -230,6 +240,29 @@ static const char *const bad_vectors[] = {
 	"{ARGON2ID.HEX}$argon2id$v=19$m=4096,t=3,p=1$c29tZXNhbHQwMTIz$v7404bjzU"
 	    "kiIEmkO7mjWyZlMY7IQ6a7XjhC/tgpjA0g",
 	"{ARGON2ID}",
+	/* 3 fields */
+	"{SCRAM-SHA-256}4096,ABEiM0RVZneImaq7zN3u/w==,JuTt10kPYEBNPRj1JnTYr2HJ"
+	    "Lt3gY3wH/37PBKcHGhw=",
+	/* 5 fields */
+	"{SCRAM-SHA-256}4096,ABEiM0RVZneImaq7zN3u/w==,JuTt10kPYEBNPRj1JnTYr2HJ"
+	    "Lt3gY3wH/37PBKcHGhw=,1YcR1Oh5gJ2iSueUHDetziUgYETJ5TgyG79l1p/bMsE="
+	    ",",
+	/* iter < 4096 */
+	"{SCRAM-SHA-256}1000,ABEiM0RVZneImaq7zN3u/w==,JuTt10kPYEBNPRj1JnTYr2HJ"
+	    "Lt3gY3wH/37PBKcHGhw=,1YcR1Oh5gJ2iSueUHDetziUgYETJ5TgyG79l1p/bMsE=",
+	/* iter too big */
+	"{SCRAM-SHA-256}99999999,ABEiM0RVZneImaq7zN3u/w==,JuTt10kPYEBNPRj1JnTY"
+	    "r2HJLt3gY3wH/37PBKcHGhw=,1YcR1Oh5gJ2iSueUHDetziUgYETJ5TgyG79l1p/b"
+	    "MsE=",
+	/* SHA-256 keys */
+	"{SCRAM-SHA-1}4096,ABEiM0RVZneImaq7zN3u/w==,JuTt10kPYEBNPRj1JnTYr2HJLt"
+	    "3gY3wH/37PBKcHGhw=,1YcR1Oh5gJ2iSueUHDetziUgYETJ5TgyG79l1p/bMsE=",
+	/* no salt */
+	"{SCRAM-SHA-256}4096,,JuTt10kPYEBNPRj1JnTYr2HJLt3gY3wH/37PBKcHGhw=,1Yc"
+	    "R1Oh5gJ2iSueUHDetziUgYETJ5TgyG79l1p/bMsE=",
+	/* bad base64 */
+	"{SCRAM-SHA-256}4096,ABEiM0RVZneImaq7zN3u/w==,JuTt10kPYEBNPRj1JnTYr2HJ"
+	    "Lt3gY3wH/37PBKcHGhw,1YcR1Oh5gJ2iSueUHDetziUgYETJ5TgyG79l1p/bMsE=",
 	"{SHA512-CRYPT}" PW,
 };
 
