@@ -105,8 +105,14 @@ class _Handler(socketserver.StreamRequestHandler):
         auth = None
         mail = None
         rcpts = []
-        self.send("220 %s ESMTP test" % rx.name)
         rfile = self.rfile
+        if rx.implicit_tls:
+            sock = rx.ctx.wrap_socket(sock, server_side=True)
+            rfile = sock.makefile("rb")
+            self.wfile = sock.makefile("wb")
+            tls = True
+            rx.tls_version = sock.version()
+        self.send("220 %s ESMTP test" % rx.name)
         while True:
             line = rfile.readline(4096)
             if not line:
@@ -130,6 +136,10 @@ class _Handler(socketserver.StreamRequestHandler):
                 self.send("250 " + rx.name)
             elif up == "STARTTLS" and rx.starttls and not tls:
                 self.send("220 go ahead")
+                if rx.broken_tls:
+                    self.wfile.write(b"this is not a TLS record\r\n" * 4)
+                    self.wfile.flush()
+                    return
                 sock = rx.ctx.wrap_socket(sock, server_side=True)
                 rfile = sock.makefile("rb")
                 self.wfile = sock.makefile("wb")
@@ -192,9 +202,12 @@ class _Server(socketserver.ThreadingTCPServer):
 class Receiver:
     """A scripted receiving MTA on ip:port."""
 
-    def __init__(self, ip, port, name=None, starttls=True, auth=None):
+    def __init__(self, ip, port, name=None, starttls=True, auth=None,
+                 implicit_tls=False, broken_tls=False):
         self.ip = ip
         self.port = port
+        self.implicit_tls = implicit_tls
+        self.broken_tls = broken_tls
         self.name = name or "rx-" + ip
         self.starttls = starttls
         self.auth = auth
@@ -281,6 +294,10 @@ class QueueDelivery(unittest.TestCase):
         z.add("alias-mx9.test. 60 IN CNAME mx9.test.")
         z.add("noemx.test. 60 IN A 127.0.0.6")   # no MX: implicit MX
         z.add("cli.test. 60 IN MX 10 mx3.test.")
+        z.add("badtls.test. 60 IN MX 10 mx11.test.")
+        z.add("mx11.test. 60 IN A 127.0.0.11")
+        z.add("small.test. 60 IN MX 10 mx12.test.")
+        z.add("mx12.test. 60 IN A 127.0.0.12")
 
     @classmethod
     def tearDownClass(cls):
@@ -481,6 +498,40 @@ class QueueDelivery(unittest.TestCase):
             self.assertTrue(wait_for(lambda: rx.count_for("b@backup.test"),
                                      20), self.f.log()[-3000:])
             self.assertIn("relay=alias-mx9.test[127.0.0.9]", self.f.log())
+        finally:
+            rx.stop()
+
+    def test_tls_handshake_failure_falls_back_to_plain(self):
+        rx = Receiver("127.0.0.11", self.port, broken_tls=True).start()
+        try:
+            self.submit("t@badtls.test")
+            self.assertTrue(wait_for(lambda: rx.count_for("t@badtls.test"),
+                                     20), self.f.log()[-3000:])
+            self.assertFalse(rx.messages[0]["tls"])
+            self.assertEqual(rx.count_for("t@badtls.test"), 1)
+            log = self.f.log()
+            self.assertIn("smtp-out tls-failed relay=mx11.test[127.0.0.11]",
+                          log)
+            self.assertRegex(log, r"delivered to=<t@badtls.test> relay="
+                             r"mx11.test\[127.0.0.11\]:\d+ tls=none ")
+        finally:
+            rx.stop()
+
+    def test_size_limit_bounces(self):
+        rx = Receiver("127.0.0.12", self.port)
+        rx.size = 200
+        rx.start()
+        try:
+            body = ("From: alice@example.org\r\nTo: big@small.test\r\n"
+                    "Subject: too-big\r\n\r\n" + "x" * 70 + "\r\n") * 5
+            self.submit("big@small.test", body=body)
+            dsn = self.wait_dsn("big@small.test")
+            self.assertTrue(dsn, self.f.log()[-3000:])
+            self.assertIn(b"Status: 5.3.4", dsn)
+            self.assertIn(b"exceeds size limit 200", dsn)
+            self.assertEqual(rx.messages, [])
+            self.assertFalse([c for c in rx.commands
+                              if c.upper().startswith("MAIL")])
         finally:
             rx.stop()
 
