@@ -75,6 +75,10 @@ START_TEST(test_norm_domain)
 }
 END_TEST
 
+#define A32 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+#define A64 A32 A32
+#define B31 "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
+
 static const struct norm_case email_cases[] = {
 	{ "bob@example.org", "bob@example.org" },
 	{ "Bob.Smith@Example.ORG", "bob.smith@example.org" },
@@ -102,17 +106,11 @@ static const struct norm_case email_cases[] = {
 	{ "bob@exa mple.org", NULL },
 	{ "\xff@example.org", NULL },
 	/* 64-byte local part is the most RFC 5321 allows */
-	{ "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa@x.org",
-	  "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa@x.org" },
-	{ "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa@x.org",
-	  NULL },
+	{ A64 "@x.org", A64 "@x.org" },
+	{ A64 "a@x.org", NULL },
 	/* 100 characters in all is ISPmail's virtual_users.email */
-	{ "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa@"
-	  "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb.org", NULL },
-	{ "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa@"
-	  "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb.org",
-	  "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa@"
-	  "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb.org" },
+	{ A64 "@" B31 ".org", A64 "@" B31 ".org" },
+	{ A64 "@b" B31 ".org", NULL },
 };
 
 START_TEST(test_norm_email)
