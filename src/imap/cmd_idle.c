@@ -41,7 +41,7 @@ cmd_idle(struct imap_session *s, const struct imap_arg *args, size_t nargs)
 			store_notify_unsubscribe(nfd);
 		return -1;
 	}
-	deadline = time_mono_ms() + s->srv->conf->imap_idle_timeout * 1000;
+	deadline = time_mono_ms() + s->idle_secs * 1000;
 	buf_init(&line, 1024);
 	for (;;) {
 		now = time_mono_ms();

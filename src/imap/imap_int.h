@@ -27,6 +27,7 @@
 #define IMAP_ARGS_MAX_PREAUTH	16
 #define IMAP_LITERAL_MAX	(64 * 1024)	/* non-APPEND literals */
 #define IMAP_LITERAL_MAX_PREAUTH 4096
+#define IMAP_LITERALS_TOTAL_MAX	(1024 * 1024)	/* per command, non-APPEND */
 #define IMAP_BAD_MAX		20		/* then BYE */
 #define IMAP_AUTHFAIL_MAX	5		/* then BYE */
 
@@ -54,6 +55,8 @@ struct imap_session {
 	unsigned			 nbad;
 	unsigned			 nauthfail;
 	bool				 tls;
+	uint64_t			 idle_secs;	/* autologout */
+	uint64_t			 litbytes;	/* this command's */
 	/* what the client knows of the selected mailbox */
 	uint32_t			 exists;
 	uint32_t			 recent;

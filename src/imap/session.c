@@ -221,6 +221,11 @@ literal_admit(struct imap_session *s)
 		max = s->srv->conf->message_size_limit;
 	else
 		max = IMAP_LITERAL_MAX;
+	if (!append && size <= max) {
+		s->litbytes += size;
+		if (s->litbytes > IMAP_LITERALS_TOTAL_MAX)
+			max = 0;
+	}
 	if (size > max) {
 		if (append)
 			imap_tagged(s, "NO", "[TOOBIG] Message too large "
@@ -434,6 +439,7 @@ imap_session_run(struct conn *c, const struct session_info *si, void *arg)
 	timeout = srv->conf->imap_idle_timeout;
 	if (timeout == 0 || timeout > 24 * 3600)
 		timeout = 30 * 60;
+	s.idle_secs = timeout;
 	conn_set_timeout(c, (int)(timeout * 1000));
 
 	if (si->over_limit) {
@@ -485,6 +491,7 @@ imap_session_run(struct conn *c, const struct session_info *si, void *arg)
 		}
 		set_limits(&s);
 		s.tag = NULL;
+		s.litbytes = 0;
 		rc = read_command(&s, &line);
 		if (rc < 0)
 			break;
@@ -495,6 +502,8 @@ imap_session_run(struct conn *c, const struct session_info *si, void *arg)
 		}
 		rc = dispatch(&s);
 		imap_parser_reset(s.parser);
+		if (line.cap > 8192)
+			buf_free(&line);	/* keep idle sessions small */
 		if (s.append != NULL)
 			mstore_append_abort(&s.append);
 		if (rc < 0 || s.state == IMAP_ST_LOGOUT)

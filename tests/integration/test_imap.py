@@ -82,6 +82,59 @@ class ImapBase(unittest.TestCase):
             len(self.f.messages(rcpt, "cur")) >= n, 10))
 
 
+class TestImapClientFlow(ImapBase):
+    """The command sequence a Thunderbird-style client sends."""
+
+    def test_flow(self):
+        self.f.deliver(USER2, PLAIN)
+        wait_for(lambda: self.f.messages(USER2, "new"), 10)
+        c = LineClient(self.f.raw_tls("imaps"))
+        c.line()
+
+        def cmd(tag, text):
+            c.send("%s %s\r\n" % (tag, text))
+            out = c.until_tagged(tag)
+            self.assertTrue(out[-1].startswith(tag.encode() + b" OK"), out)
+            return b"".join(out)
+
+        import base64
+        ir = base64.b64encode(b"\0" + USER2.encode() + b"\0" +
+                              PASS2.encode()).decode()
+        cmd("1", "authenticate PLAIN " + ir)
+        cmd("2", 'ID ("name" "Thunderbird" "version" "128.0")')
+        cmd("3", "namespace")
+        out = cmd("4", 'list (subscribed) "" "*" return (special-use)')
+        self.assertIn(b"\\Subscribed", out)
+        cmd("5", 'lsub "" "*"')
+        out = cmd("6", 'select "INBOX"')
+        self.assertIn(b"[UIDVALIDITY", out)
+        out = cmd("7", "UID fetch 1:* (FLAGS)")
+        self.assertIn(b"UID 1", out)
+        out = cmd("8", "UID fetch 1 (UID RFC822.SIZE FLAGS BODY.PEEK[HEADER."
+                  "FIELDS (From To Cc Bcc Subject Date Message-ID Priority "
+                  "X-Priority References Newsgroups In-Reply-To "
+                  "Content-Type Reply-To)])")
+        self.assertIn(b"Subject: hello plain", out)
+        self.assertIn(b"BODY[HEADER.FIELDS (From To Cc", out)
+        out = cmd("9", "UID fetch 1 (UID RFC822.SIZE BODY.PEEK[]<0.10240>)")
+        self.assertIn(b"BODY[]<0> {", out)
+        out = cmd("10", "UID store 1 +Flags (\\Seen)")
+        self.assertIn(b"\\Seen", out)
+        out = cmd("11", 'STATUS "Sent" (UIDNEXT MESSAGES UNSEEN RECENT)')
+        self.assertIn(b"UIDNEXT 1", out)
+        out = cmd("12", 'UID copy 1 "Trash"')
+        self.assertIn(b"[COPYUID", out)
+        cmd("13", "UID store 1 +FLAGS (\\Deleted \\Seen)")
+        out = cmd("14", "UID expunge 1")
+        self.assertIn(b"* 1 EXPUNGE", out)
+        c.send("15 IDLE\r\n")
+        self.assertTrue(c.line().startswith(b"+"))
+        c.send("DONE\r\n")
+        self.assertIn(b"15 OK", c.until_tagged("15")[-1])
+        cmd("16", "logout")
+        c.close()
+
+
 class TestImapBasics(ImapBase):
     @classmethod
     def setUpClass(cls):
@@ -582,6 +635,60 @@ class TestImapLarge(ImapBase):
         self.assertIn(b"[TOOBIG]", out[-1])
         self.assertTrue(c.line().startswith(b"* BYE"))
         c.close()
+
+
+class TestImapAutologout(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.f = Facteur("imapautologout", imap_idle_timeout="2s")
+        cls.f.start()
+        cls.f.add_domain("example.org")
+        cls.f.add_user(USER, PASS)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.f.stop()
+
+    def test_autologout_idle_and_command_wait(self):
+        for use_idle in (False, True):
+            c = LineClient(self.f.raw_tls("imaps"), timeout=15)
+            c.line()
+            c.send("a LOGIN %s %s\r\n" % (USER, PASS))
+            c.until_tagged("a")
+            if use_idle:
+                c.send("b SELECT INBOX\r\n")
+                c.until_tagged("b")
+                c.send("c IDLE\r\n")
+                self.assertTrue(c.line().startswith(b"+ "))
+            t0 = time.time()
+            ln = c.line()
+            self.assertEqual(ln, b"* BYE Autologout; idle for too long\r\n")
+            self.assertLess(time.time() - t0, 10)
+            self.assertEqual(c.line(), b"")
+            c.close()
+        self.assertIn('reason="idle timeout"', self.f.log())
+
+
+class TestImapLimits(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.f = Facteur("imaplimits", max_connections_per_ip=2)
+        cls.f.start()
+        time.sleep(1.5)     # let the readiness probes' sessions end
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.f.stop()
+
+    def test_too_many_connections(self):
+        a = LineClient(self.f.raw_tls("imaps"))
+        b = LineClient(self.f.raw_tls("imaps"))
+        self.assertTrue(a.line().startswith(b"* OK"))
+        self.assertTrue(b.line().startswith(b"* OK"))
+        c = LineClient(self.f.raw_tls("imaps"))
+        self.assertEqual(c.line(), b"* BYE Too many connections\r\n")
+        for x in (a, b, c):
+            x.close()
 
 
 class TestImapMbsync(ImapBase):
