@@ -262,7 +262,7 @@ smtp_deliver_local(const char *sender, const char *rcpt,
 			remote[nremote++] = dests[i].addr;
 	if (nremote > 0) {
 		e = deliver_queue(id, id, sender, remote, nremote, iov, iovcnt,
-		    false, true, NULL, "127.0.0.1");
+		    false, true, NULL, "local");
 		if (e != FERR_NONE) {
 			/* nothing stored yet: the queue simply retries */
 			free(remote);
