@@ -151,6 +151,7 @@ static struct pw_limits pw_lim = {
 static pthread_mutex_t pw_argon2_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t pw_argon2_cond = PTHREAD_COND_INITIALIZER;
 static uint64_t pw_argon2_inuse_kib;
+static uint64_t pw_argon2_peak_kib;
 
 static const char crypt_b64[] =
     "./0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
@@ -175,6 +176,8 @@ pw_argon2_acquire(uint32_t kib)
 	    pw_argon2_inuse_kib + kib > pw_lim.argon2_budget_kib)
 		pthread_cond_wait(&pw_argon2_cond, &pw_argon2_lock);
 	pw_argon2_inuse_kib += kib;
+	if (pw_argon2_inuse_kib > pw_argon2_peak_kib)
+		pw_argon2_peak_kib = pw_argon2_inuse_kib;
 	pthread_mutex_unlock(&pw_argon2_lock);
 }
 
@@ -185,6 +188,19 @@ pw_argon2_release(uint32_t kib)
 	pw_argon2_inuse_kib -= kib;
 	pthread_cond_broadcast(&pw_argon2_cond);
 	pthread_mutex_unlock(&pw_argon2_lock);
+}
+
+uint64_t
+pw_argon2_peak(bool reset)
+{
+	uint64_t peak;
+
+	pthread_mutex_lock(&pw_argon2_lock);
+	peak = pw_argon2_peak_kib;
+	if (reset)
+		pw_argon2_peak_kib = pw_argon2_inuse_kib;
+	pthread_mutex_unlock(&pw_argon2_lock);
+	return peak;
 }
 
 static const struct pw_scheme *

@@ -59,5 +59,8 @@ struct pw_limits {
 /* pw_get_limits / pw_set_limits: read or replace the ceilings. */
 void pw_get_limits(struct pw_limits *l);
 void pw_set_limits(const struct pw_limits *l);
+/* pw_argon2_peak: most KiB held by Argon2 computations at once since
+ * the last reset (for tests and stats). */
+uint64_t pw_argon2_peak(bool reset);
 
 #endif

@@ -441,6 +441,7 @@ START_TEST(test_argon2_concurrent)
 	l = saved;
 	l.argon2_budget_kib = 65536;	/* one at a time */
 	pw_set_limits(&l);
+	(void)pw_argon2_peak(true);
 	for (i = 0; i < 4; i++)
 		ck_assert_int_eq(pthread_create(&th[i], NULL, argon_thread,
 		    res[i]), 0);
@@ -449,7 +450,17 @@ START_TEST(test_argon2_concurrent)
 		ck_assert_int_eq(res[i][0], 1);
 		ck_assert_int_eq(res[i][1], 0);
 	}
+	ck_assert_uint_eq(pw_argon2_peak(true), 65536);
+	/* the default budget lets two run together, never three */
 	pw_set_limits(&saved);
+	for (i = 0; i < 4; i++)
+		ck_assert_int_eq(pthread_create(&th[i], NULL, argon_thread,
+		    res[i]), 0);
+	for (i = 0; i < 4; i++) {
+		pthread_join(th[i], NULL);
+		ck_assert_int_eq(res[i][0], 1);
+	}
+	ck_assert_uint_le(pw_argon2_peak(false), 2 * 65536);
 }
 END_TEST
 
