@@ -432,10 +432,23 @@ sess_submission(const struct smtp_session *s)
 	return s->kind == LK_SMTPS || s->kind == LK_SUBMISSION;
 }
 
+/*
+ * Count a client error (bad command, refused recipient, failed AUTH).
+ * Past half of smtp_max_errors each further error costs the client one
+ * second before it sees the reply (Postfix's smtpd_soft_error_limit and
+ * smtpd_error_sleep_time), which slows down address harvesting; at the
+ * limit the session ends with 421.
+ */
 static void
 sess_error(struct smtp_session *s)
 {
+	uint32_t max = s->conf->smtp_max_errors;
+	struct timespec ts = { 1, 0 };
+
 	s->nerrors++;
+	if (max > 0 && s->nerrors > max / 2 && s->nerrors < max)
+		while (nanosleep(&ts, &ts) < 0)
+			;
 }
 
 static const char *
@@ -482,6 +495,8 @@ sess_rcpt_refuse(struct smtp_session *s, const char *rcpt,
 	sess_log_rcpt(s, rcpt, reply[0] == '4' ? "tempfail" : "reject",
 	    reply);
 	s->nrcpt_bad++;
+	if (reply[0] == '5')
+		sess_error(s);
 }
 
 /*

@@ -153,6 +153,25 @@ class SmtpInbound(unittest.TestCase):
         self.assertEqual(c.line(), b"")   # closed
         c.close()
 
+    def test_harvest_tarpit_and_cut_off(self):
+        # refused recipients are errors: past half the limit each costs
+        # a second, at the limit the session ends
+        c = self.client()
+        self.cmd(c, "EHLO harvest.test.invalid", 250)
+        self.cmd(c, "MAIL FROM:<h@remote.test.invalid>", 250)
+        t0 = time.time()
+        codes = []
+        for i in range(12):
+            c.send("RCPT TO:<guess%d@example.org>\r\n" % i)
+            code, text = c.smtp_reply()
+            codes.append(code)
+            if code == 421:
+                break
+        self.assertEqual(codes[-1], 421, codes)
+        self.assertEqual(codes[:-1], [550] * 10)
+        self.assertGreaterEqual(time.time() - t0, 4.0)
+        c.close()
+
     # -- delivery, byte for byte ----------------------------------------
     def test_smtplib_plain_exact_bytes(self):
         before = self.count("bob@example.org")
