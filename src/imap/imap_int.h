@@ -200,5 +200,9 @@ int cmd_append(struct imap_session *, const struct imap_arg *, size_t);
 int cmd_copy(struct imap_session *, const struct imap_arg *, size_t);
 int cmd_move(struct imap_session *, const struct imap_arg *, size_t);
 int cmd_idle(struct imap_session *, const struct imap_arg *, size_t);
+int cmd_getquotaroot(struct imap_session *, const struct imap_arg *,
+    size_t);
+int cmd_getquota(struct imap_session *, const struct imap_arg *, size_t);
+int cmd_setquota(struct imap_session *, const struct imap_arg *, size_t);
 
 #endif

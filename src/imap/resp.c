@@ -195,5 +195,5 @@ imap_capability(const struct imap_session *s, char *dst, size_t dstlen)
 		return;
 	}
 	snprintf(dst, dstlen, "IMAP4rev1 SASL-IR ID ENABLE IDLE LITERAL+ "
-	    "NAMESPACE UIDPLUS MOVE SPECIAL-USE UNSELECT CHILDREN");
+	    "NAMESPACE UIDPLUS MOVE SPECIAL-USE UNSELECT CHILDREN QUOTA");
 }

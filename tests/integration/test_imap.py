@@ -608,6 +608,13 @@ class TestImapLarge(ImapBase):
         m = self.imaps("q@example.org", "q-pw-123")
         small = b"Subject: s\r\n\r\nx\r\n"
         self.assertEqual(m.append("INBOX", None, None, small)[0], "OK")
+        typ, data = m.getquotaroot("INBOX")
+        self.assertEqual(typ, "OK")
+        flat = b" ".join(x for x in data[0] + data[1] if isinstance(x, bytes)) \
+            if isinstance(data[0], list) else b" ".join(
+                x if isinstance(x, bytes) else b" ".join(x) for x in data)
+        self.assertIn(b"STORAGE", flat)
+        self.assertIn(b"195", flat)     # 200000 bytes in KiB units
         big = b"Subject: b\r\n\r\n" + b"y" * 300000 + b"\r\n"
         typ, data = m.append("INBOX", None, None, big)
         self.assertEqual(typ, "NO")
