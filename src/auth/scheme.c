@@ -25,7 +25,7 @@
  * limits, t raised to 3 as Dovecot does): ARGON2ID m=65536 KiB (64 MiB),
  * t=3, p=1; ARGON2I m=32768, t=4, p=1; 16-byte salt, 32-byte tag. They
  * match what `doveadm pw -s ARGON2ID` writes, so either server can verify
- * the other's hashes, cost about 0.1 s on one core, and RFC 9106's
+ * the other's hashes, cost about 0.2 s of one core here, and RFC 9106's
  * memory-constrained recommendation is of the same order (64 MiB, t=3).
  * Each computation holds m KiB, so they run under a memory budget
  * (default 128 MiB: two at once) that a login storm cannot exceed.
