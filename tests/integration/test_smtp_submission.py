@@ -219,3 +219,38 @@ class SmtpSubmission(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class SmtpAuthThrottle(unittest.TestCase):
+    """Its own server: the throttle is per process, and this test makes
+    127.0.0.1 look like an attacker."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.f = Facteur("smtp_throttle")
+        cls.f.start()
+        cls.f.add_domain("example.org")
+        cls.f.add_user("victim@example.org", "right-password")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.f.stop()
+
+    def login(self, password):
+        s = self.f.smtps()
+        try:
+            s.login("victim@example.org", password)
+            return 235
+        except smtplib.SMTPAuthenticationError as e:
+            return e.smtp_code
+        finally:
+            s.close()
+
+    def test_blocked_after_failures(self):
+        codes = [self.login("wrong-%d" % i) for i in range(12)]
+        self.assertEqual(codes[0], 535)
+        self.assertIn(454, codes, codes)
+        # blocked: even the right password is refused for now
+        self.assertEqual(self.login("right-password"), 454)
+        self.assertRegex(self.f.log(), r'smtp auth result=blocked '
+                         r'user="victim@example\.org" address=127\.0\.0\.1')
