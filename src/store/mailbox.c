@@ -104,9 +104,11 @@ struct scan {
 
 struct khash {
 	uint32_t	*slot;		/* index + 1, 0 = empty */
+	uint32_t	*hash;		/* full hash of the slot's key */
 	size_t		 mask;
 };
 
+/* FNV-1a with a final avalanche (murmur3 fmix32) for the low bits. */
 static uint32_t
 khash_fn(const char *s, size_t n)
 {
@@ -117,6 +119,11 @@ khash_fn(const char *s, size_t n)
 		h ^= (unsigned char)s[i];
 		h *= 16777619u;
 	}
+	h ^= h >> 16;
+	h *= 0x85ebca6bu;
+	h ^= h >> 13;
+	h *= 0xc2b2ae35u;
+	h ^= h >> 16;
 	return h;
 }
 
@@ -128,6 +135,7 @@ khash_init(struct khash *h, size_t n)
 	while (size < n * 2)
 		size *= 2;
 	h->slot = xcalloc(size, sizeof(*h->slot));
+	h->hash = xcalloc(size, sizeof(*h->hash));
 	h->mask = size - 1;
 }
 
@@ -135,7 +143,9 @@ static void
 khash_free(struct khash *h)
 {
 	free(h->slot);
+	free(h->hash);
 	h->slot = NULL;
+	h->hash = NULL;
 }
 
 /* Insert uidlist record i (keys are whole record names). */
@@ -143,14 +153,17 @@ static void
 khash_put(struct khash *h, const struct uidlist *ul, size_t i)
 {
 	const char *k = ul->recs[i].name;
-	size_t pos = khash_fn(k, strlen(k)) & h->mask;
+	uint32_t hv = khash_fn(k, strlen(k));
+	size_t pos = hv & h->mask;
 
 	while (h->slot[pos] != 0) {
-		if (strcmp(ul->recs[h->slot[pos] - 1].name, k) == 0)
+		if (h->hash[pos] == hv &&
+		    strcmp(ul->recs[h->slot[pos] - 1].name, k) == 0)
 			return;	/* duplicate key: first wins */
 		pos = (pos + 1) & h->mask;
 	}
 	h->slot[pos] = (uint32_t)i + 1;
+	h->hash[pos] = hv;
 }
 
 /* Find key (n bytes) among uidlist records: index or -1. */
@@ -158,13 +171,16 @@ static long
 khash_get(const struct khash *h, const struct uidlist *ul, const char *k,
     size_t n)
 {
-	size_t pos = khash_fn(k, n) & h->mask;
+	uint32_t hv = khash_fn(k, n);
+	size_t pos = hv & h->mask;
 
 	while (h->slot[pos] != 0) {
-		const char *r = ul->recs[h->slot[pos] - 1].name;
+		if (h->hash[pos] == hv) {
+			const char *r = ul->recs[h->slot[pos] - 1].name;
 
-		if (strncmp(r, k, n) == 0 && r[n] == '\0')
-			return (long)h->slot[pos] - 1;
+			if (memcmp(r, k, n) == 0 && r[n] == '\0')
+				return (long)h->slot[pos] - 1;
+		}
 		pos = (pos + 1) & h->mask;
 	}
 	return -1;
@@ -268,13 +284,18 @@ scan_folder(struct scan *sc, const char *dir)
 	return FERR_NONE;
 }
 
+/* Order by key (the name before ':'), so equal keys are adjacent. */
 static int
-sent_namecmp(const void *a, const void *b)
+sent_keycmp(const void *a, const void *b)
 {
 	const struct sent *x = *(const struct sent *const *)a;
 	const struct sent *y = *(const struct sent *const *)b;
+	size_t n = x->keylen < y->keylen ? x->keylen : y->keylen;
+	int c = memcmp(x->name, y->name, n);
 
-	return strcmp(x->name, y->name);
+	if (c != 0)
+		return c;
+	return x->keylen < y->keylen ? -1 : x->keylen > y->keylen;
 }
 
 /* ------------------------------------------------------------------ */
@@ -536,7 +557,7 @@ mbox_assign_uids(struct mbox *mb, struct scan *sc, uint32_t pre_next)
 			todo[ntodo++] = &sc->v[i];
 	}
 	khash_free(&h);
-	qsort(todo, ntodo, sizeof(*todo), sent_namecmp);
+	qsort(todo, ntodo, sizeof(*todo), sent_keycmp);
 	/* rebuild: kept records, then the new ones */
 	uidlist_init(&out);
 	out.uidvalidity = fresh.uidvalidity;
@@ -558,24 +579,11 @@ mbox_assign_uids(struct mbox *mb, struct scan *sc, uint32_t pre_next)
 	out.nextuid = fresh.nextuid;
 	for (i = 0; i < ntodo; i++) {
 		uint32_t uid = out.nextuid;
-		size_t j;
 
 		/* the same key twice in one scan (new/ and cur/ during a
-		 * move): one UID */
-		if (i > 0 && todo[i - 1]->keylen == todo[i]->keylen &&
-		    strncmp(todo[i - 1]->name, todo[i]->name,
-		    todo[i]->keylen) == 0) {
+		 * move): one UID; sorted by key, so they are adjacent */
+		if (i > 0 && sent_keycmp(&todo[i - 1], &todo[i]) == 0) {
 			todo[i]->uid = todo[i - 1]->uid;
-			continue;
-		}
-		for (j = 0; j < i; j++) {
-			if (todo[j]->keylen == todo[i]->keylen &&
-			    strncmp(todo[j]->name, todo[i]->name,
-			    todo[i]->keylen) == 0)
-				break;
-		}
-		if (j < i) {
-			todo[i]->uid = todo[j]->uid;
 			continue;
 		}
 		if (uid == UINT32_MAX ||
@@ -685,7 +693,14 @@ mbox_merge(struct mbox *mb, struct scan *sc, unsigned flags,
 	size_t nb = 0;
 
 	/* scan entries in UID order, via the uidlist order */
-	khash_build(&h, &mb->ul);
+	for (i = 0; i < sc->n; i++) {
+		if (sc->v[i].uid == 0)
+			break;
+	}
+	if (i < sc->n)
+		khash_build(&h, &mb->ul);
+	else
+		memset(&h, 0, sizeof(h));
 	for (i = 0; i < mb->ul.n; i++)
 		mb->ul.recs[i].mark = UINT32_MAX;
 	byuid = xcalloc(sc->n + 1, sizeof(*byuid));
@@ -884,10 +899,14 @@ mbox_sync(struct mbox *mb, unsigned flags, struct mbox_changes *chp)
 		struct khash h;
 
 		khash_build(&h, &mb->ul);
-		for (i = 0; i < sc.n && !need_assign; i++) {
-			if (khash_get(&h, &mb->ul, sc.v[i].name,
-			    sc.v[i].keylen) < 0)
+		for (i = 0; i < sc.n; i++) {
+			long k = khash_get(&h, &mb->ul, sc.v[i].name,
+			    sc.v[i].keylen);
+
+			if (k < 0)
 				need_assign = 1;
+			else
+				sc.v[i].uid = mb->ul.recs[k].uid;
 		}
 		khash_free(&h);
 	}
