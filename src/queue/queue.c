@@ -68,6 +68,8 @@ static struct {
 	pthread_cond_t	 sched_cv;
 	pthread_cond_t	 work_cv;
 	bool		 started, stop, wake;
+	bool		 skip_pending;	/* a domain was at its limit */
+	int64_t		 hint;		/* earliest due time workers left */
 	char		*qdir;
 	char		*hostname;
 	uint64_t	 retry[CONF_MAX_RETRY];
@@ -384,10 +386,11 @@ queue_apply(struct qenv *e, struct mta_job *job, const size_t *idx,
 
 /*
  * queue_process: one delivery round for message id. Returns true when a
- * domain was skipped for its concurrency limit (rescan soon).
+ * domain was skipped for its concurrency limit (rescan soon); *due_r
+ * gets the message's next due time (INT64_MAX when gone).
  */
 static bool
-queue_process(const char *id)
+queue_process(const char *id, int64_t *due_r)
 {
 	struct qenv e;
 	const char *why, *content;
@@ -398,6 +401,7 @@ queue_process(const char *id)
 	char **doms = NULL;
 	size_t ndoms = 0;
 
+	*due_r = INT64_MAX;
 	rc = qenv_load(q.qdir, id, &e, &why);
 	if (rc <= 0) {
 		if (rc < 0)
@@ -503,7 +507,8 @@ queue_process(const char *id)
 			log_error("%s queue remove: %s", id, strerror(errno));
 		else
 			log_info("%s queue removed", id);
-	}
+	} else
+		*due_r = qenv_next_due(&e);
 out:
 	for (size_t i = 0; i < ndoms; i++)
 		free(doms[i]);
@@ -522,6 +527,7 @@ queue_worker(void *arg)
 	for (;;) {
 		char *id;
 		bool skipped;
+		int64_t due;
 
 		while (q.njobs == 0 && !q.stop)
 			pthread_cond_wait(&q.work_cv, &q.mu);
@@ -531,15 +537,23 @@ queue_worker(void *arg)
 		memmove(q.jobs, q.jobs + 1, (q.njobs - 1) * sizeof(*q.jobs));
 		q.njobs--;
 		pthread_mutex_unlock(&q.mu);
-		skipped = queue_process(id);
+		skipped = queue_process(id, &due);
+		/* still due right after a round: the work could not be done
+		 * (a bounce that could not be handed over, a busy domain);
+		 * do not spin on it */
+		if (due <= (int64_t)time(NULL))
+			due = (int64_t)time(NULL) + QUEUE_RESCAN_S;
 		pthread_mutex_lock(&q.mu);
+		if (due < q.hint) {
+			q.hint = due;
+			pthread_cond_signal(&q.sched_cv);
+		}
 		queue_unbusy(id);
 		free(id);
-		if (skipped) {
-			/* a slot will free up soon; look again shortly */
-			q.wake = true;
-		}
-		pthread_cond_signal(&q.sched_cv);
+		/* a slot frees up soon: the scheduler polls every second
+		 * meanwhile (waking it now would only spin) */
+		if (skipped)
+			q.skip_pending = true;
 	}
 	pthread_mutex_unlock(&q.mu);
 	return NULL;
@@ -611,6 +625,10 @@ queue_scheduler(void *arg)
 			break;
 		}
 		q.wake = false;
+		q.hint = INT64_MAX;
+		if (q.skip_pending && next > (int64_t)now + 1)
+			next = (int64_t)now + 1;
+		q.skip_pending = false;
 		pthread_mutex_unlock(&q.mu);
 		if (qfile_list(q.qdir, &ids, &n) < 0)
 			log_error("queue scan %s/env: %s", q.qdir,
@@ -653,9 +671,13 @@ queue_scheduler(void *arg)
 				q.cache[k++] = q.cache[i];
 		q.ncache = k;
 		pthread_mutex_lock(&q.mu);
-		ts.tv_sec = (time_t)next;
-		ts.tv_nsec = 0;
 		while (!q.stop && !q.wake) {
+			int64_t target = q.hint < next ? q.hint : next;
+
+			if (target <= (int64_t)time(NULL))
+				break;
+			ts.tv_sec = (time_t)target;
+			ts.tv_nsec = 0;
 			if (pthread_cond_timedwait(&q.sched_cv, &q.mu,
 			    &ts) == ETIMEDOUT)
 				break;
@@ -804,6 +826,7 @@ queue_start(const struct conf *c, struct dir *d)
 	pthread_attr_init(&attr);
 	pthread_attr_setstacksize(&attr, QUEUE_STACK);
 	q.stop = false;
+	q.hint = INT64_MAX;
 	for (int i = 0; i < QUEUE_WORKERS; i++) {
 		if (pthread_create(&q.workers[i], &attr, queue_worker,
 		    NULL) != 0)
@@ -834,9 +857,25 @@ queue_stop(void)
 	pthread_cond_broadcast(&q.work_cv);
 	pthread_mutex_unlock(&q.mu);
 	pthread_join(q.sched, NULL);
-	for (int i = 0; i < q.nworkers; i++)
-		pthread_join(q.workers[i], NULL);
-	q.nworkers = 0;
+	/* a worker may be inside an SMTP session with long timeouts: give
+	 * them a few seconds, then leave them to the process exit (their
+	 * messages are safe on disk and resume at the next start) */
+	{
+		struct timespec dl;
+		int left = 0;
+
+		clock_gettime(CLOCK_REALTIME, &dl);
+		dl.tv_sec += 5;
+		for (int i = 0; i < q.nworkers; i++)
+			if (pthread_timedjoin_np(q.workers[i], NULL, &dl) != 0)
+				left++;
+		q.nworkers = 0;
+		if (left > 0) {
+			log_warn("queue stopped with %d deliveries in "
+			    "progress", left);
+			return;
+		}
+	}
 	for (size_t i = 0; i < q.njobs; i++)
 		free(q.jobs[i]);
 	free(q.jobs);
