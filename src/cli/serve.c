@@ -250,15 +250,28 @@ cli_serve(int argc, char **argv)
 	struct sigaction sa;
 	sigset_t mask, oldmask;
 
-	if (cli_load_conf(argc, argv, &argi, &c, 0) < 0)
-		return CLI_ERR;
-	for (; argi < argc; argi++) {
-		if (strcmp(argv[argi], "-f") == 0)
-			foreground = 1;
-		else {
-			fprintf(stderr, "usage: facteur serve [-c FILE] [-f]\n");
-			return CLI_USAGE;
+	/* -f and -c FILE in either order ("serve -f -c FILE" is common) */
+	{
+		char *cargv[3] = { argv[0], NULL, NULL };
+		int cargc = 1, ci = 1;
+
+		for (; argi < argc; argi++) {
+			if (strcmp(argv[argi], "-f") == 0) {
+				foreground = 1;
+			} else if (strcmp(argv[argi], "-c") == 0 &&
+			    argi + 1 < argc && cargc == 1) {
+				cargv[1] = argv[argi];
+				cargv[2] = argv[argi + 1];
+				cargc = 3;
+				argi++;
+			} else {
+				fprintf(stderr, "usage: facteur serve "
+				    "[-c FILE] [-f]\n");
+				return CLI_USAGE;
+			}
 		}
+		if (cli_load_conf(cargc, cargv, &ci, &c, 0) < 0)
+			return CLI_ERR;
 	}
 	log_set_level((enum log_level)c.log_level);
 	if (worker_precheck(&c) < 0)

@@ -47,6 +47,8 @@ CLIENT = textwrap.dedent(r'''
             s = smtplib.SMTP("127.0.0.1", 25, timeout=10); break
         except OSError:
             time.sleep(0.2)
+    else:
+        sys.exit("nothing listens on 127.0.0.1:25")
     if mode == "send":
         s.ehlo("client.example.net")
         s.sendmail("someone@example.net", ["alice@example.org"],
@@ -196,7 +198,14 @@ class DebianPackage(unittest.TestCase):
         with open(path, "w") as fh:
             fh.write(CLIENT)
         py = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else "python3"
-        return run(["ip", "netns", "exec", NETNS, py, path, mode], timeout=120).stdout
+        p = run(["ip", "netns", "exec", NETNS, py, path, mode], timeout=120, check=False)
+        if p.returncode != 0:
+            logs = ""
+            for name in sorted(glob.glob(os.path.join(self.work, "*.log"))):
+                with open(name, errors="replace") as fh:
+                    logs += "== %s\n%s\n" % (name, fh.read()[-3000:])
+            self.fail("client %s failed:\n%s\n%s\n%s" % (mode, p.stdout, p.stderr, logs))
+        return p.stdout
 
     def stop_facteur(self, p):
         p.terminate()
