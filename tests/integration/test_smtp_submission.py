@@ -4,6 +4,7 @@ authenticated users only."""
 import base64
 import re
 import smtplib
+import subprocess
 import time
 import unittest
 
@@ -120,6 +121,21 @@ class SmtpSubmission(unittest.TestCase):
         self.cmd(t, "AUTH PLAIN !!!notbase64", 501)
         self.cmd(t, "QUIT", 221)
         t.close()
+
+    def test_swaks_587_starttls_auth_pipelining(self):
+        before = len(self.f.messages("alice@example.org"))
+        for mech in ("PLAIN", "LOGIN"):
+            p = subprocess.run(
+                ["swaks", "--server", "127.0.0.1",
+                 "--port", str(self.f.ports["submission"]), "--tls",
+                 "--auth", mech, "--auth-user", "bob@example.org",
+                 "--auth-password", "bob-secret", "--pipeline",
+                 "--from", "bob@example.org", "--to", "alice@example.org",
+                 "--header", "Subject: swaks %s" % mech,
+                 "--body", "via swaks"], capture_output=True, text=True,
+                timeout=60)
+            self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        self.assertTrue(self.f.wait_messages("alice@example.org", before + 2))
 
     def test_465_implicit_tls_auth_login(self):
         s = self.f.smtps()
