@@ -14,13 +14,22 @@
  * Limits: command line 512 octets (12288 for AUTH exchanges), at most
  * smtp_max_recipients per transaction, smtp_max_errors bad commands,
  * message_size_limit (data over it is read to its end, then refused),
- * RFC 5321 4.5.3.2 timeouts. Replies replies carry enhanced status codes
- * (RFC 2034, 3463) and are flushed only when no more input is pending,
- * which is what pipelining needs.
+ * RFC 5321 4.5.3.2 timeouts. Replies carry enhanced status codes (RFC
+ * 2034, 3463) and are flushed only when no more input is pending, which
+ * is what pipelining needs. Past half of smtp_max_errors each error costs
+ * a second (address harvesting).
+ *
+ * Relay policy (Postfix reject_unauth_destination with
+ * allow_untrusted_routing = no): unauthenticated clients reach local
+ * domains only; %-hacks, bang paths, quoted '@'/'%', source routes and
+ * address literals are "554 5.7.1 Relay access denied". Aliases that
+ * point outside are forwarded through the queue for anyone.
  *
  * Message text lines of any length are accepted and stored unchanged, as
  * Postfix does (it splits them only internally); only the total size is
- * limited.
+ * limited. Bare LF is accepted as a line end (Postfix "normalize"); an
+ * end-of-data lookalike made with bare CR or LF refuses the message
+ * (550 5.5.2, see data.c).
  */
 #include <errno.h>
 #include <fcntl.h>
