@@ -26,6 +26,7 @@
 #include "core/err.h"
 #include "core/log.h"
 #include "core/str.h"
+#include "core/timeutil.h"
 #include "core/xmalloc.h"
 #include "directory/dir.h"
 #include "directory/dir_int.h"
@@ -298,6 +299,8 @@ dir_resolve(struct dir *d, const char *addr, struct dir_dest **dests_r,
 	    strchr(key, '@') == NULL || key[0] == '@')
 		return 0;
 	for (attempt = 0;; attempt++) {
+		uint64_t t0 = time_mono_ms();
+
 		memset(&r, 0, sizeof(r));
 		r.top = key;
 		r.c = attempt == 0 ? db_get(d, error_r) :
@@ -305,7 +308,8 @@ dir_resolve(struct dir *d, const char *addr, struct dir_dest **dests_r,
 		if (r.c == NULL)
 			return -1;
 		rc = resolve_expand(&r, key, 0);
-		if (rc == 0 || !db_conn_broken(r.c) || attempt > 0)
+		if (rc == 0 || !db_conn_broken(r.c) || attempt > 0 ||
+		    db_slow(t0))
 			break;
 		/* the connection died under us: start again once */
 		db_put(d, r.c);

@@ -40,6 +40,7 @@
 #include "core/fsutil.h"
 #include "core/log.h"
 #include "core/str.h"
+#include "core/timeutil.h"
 #include "core/xmalloc.h"
 #include "directory/dir.h"
 #include "directory/dir_int.h"
@@ -703,6 +704,12 @@ done:
 	return rc;
 }
 
+bool
+db_slow(uint64_t t0_ms)
+{
+	return time_mono_ms() - t0_ms >= DB_RETRY_MAX_MS;
+}
+
 static bool
 db_is_select(const char *sql)
 {
@@ -726,6 +733,8 @@ db_query(struct dir *d, const char *sql, const struct db_val *p, size_t np,
 	if (st == NULL)
 		st = &local;
 	for (attempt = 0; attempt < 2; attempt++) {
+		uint64_t t0 = time_mono_ms();
+
 		c = attempt == 0 ? db_get(d, error_r) :
 		    db_get_checked(d, error_r);
 		if (c == NULL) {
@@ -739,8 +748,9 @@ db_query(struct dir *d, const char *sql, const struct db_val *p, size_t np,
 			return rc;
 		}
 		db_put(d, c);
-		/* the connection died: a read is safe to repeat */
-		if (!db_is_select(sql))
+		/* the connection died: a read is safe to repeat, unless it
+		 * died of a timeout (a hung server would hang us twice) */
+		if (!db_is_select(sql) || db_slow(t0))
 			break;
 		log_warn("dir connection lost, retrying: %s", *error_r);
 	}

@@ -23,6 +23,7 @@
 #define DB_POOL_WAIT		10	/* seconds to wait for a free conn */
 #define DB_IDLE_PING		30	/* ping a conn idle longer than this */
 #define DB_MAX_ROWS		10000000 /* cap on one result set */
+#define DB_RETRY_MAX_MS		1000	/* retry only failures faster than */
 
 /* ISPmail column widths, in characters */
 #define DIR_DOMAIN_CHARS	50
@@ -98,6 +99,10 @@ int db_run(struct db_conn *c, const char *sql, bool cache,
 int db_query(struct dir *d, const char *sql, const struct db_val *p,
     size_t np, struct dir_list *rows_r, uint64_t *affected_r,
     struct db_status *st, const char **error_r);
+
+/* db_slow: true when more than DB_RETRY_MAX_MS passed since t0_ms
+ * (time_mono_ms): a failure that slow was a timeout, not worth a retry. */
+bool db_slow(uint64_t t0_ms);
 
 /* db_connect_admin: a dedicated connection with long timeouts (schema
  * changes). with_db: select db_name; else connect without a database.
