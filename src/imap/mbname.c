@@ -30,55 +30,45 @@ imap_mbname(const struct imap_arg *a, char *dst, size_t dstlen,
 	return 0;
 }
 
+/*
+ * match_dp: pattern p against name n by dynamic programming over suffixes
+ * (O(len(p) * len(n)), no backtracking blow-up with many wildcards).
+ * '*' matches anything, '%' anything but the separator '.'.
+ */
 static bool
-match_at(const char *p, const char *n)
+match_dp(const char *p, const char *n)
 {
-	for (;;) {
-		if (*p == '\0')
-			return *n == '\0';
-		if (*p == '*') {
-			p++;
-			for (;;) {
-				if (match_at(p, n))
-					return true;
-				if (*n == '\0')
-					return false;
-				n++;
-			}
+	bool next[MSTORE_NAME_MAX * 2 + 2], cur[MSTORE_NAME_MAX * 2 + 2];
+	size_t pl = strlen(p), nl = strlen(n), i, j;
+
+	if (nl > MSTORE_NAME_MAX * 2 || pl > MSTORE_NAME_MAX * 2)
+		return false;
+	/* row for the empty pattern suffix */
+	for (j = 0; j <= nl; j++)
+		next[j] = j == nl;
+	for (i = pl; i-- > 0;) {
+		for (j = nl + 1; j-- > 0;) {
+			if (p[i] == '*')
+				cur[j] = next[j] || (j < nl && cur[j + 1]);
+			else if (p[i] == '%')
+				cur[j] = next[j] || (j < nl && n[j] != '.' &&
+				    cur[j + 1]);
+			else
+				cur[j] = j < nl && p[i] == n[j] && next[j + 1];
 		}
-		if (*p == '%') {
-			p++;
-			for (;;) {
-				if (match_at(p, n))
-					return true;
-				if (*n == '\0' || *n == '.')
-					return false;
-				n++;
-			}
-		}
-		if (*n == '\0' || *p != *n)
-			return false;
-		p++;
-		n++;
+		memcpy(next, cur, (nl + 1) * sizeof(bool));
 	}
+	return next[0];
 }
 
 bool
 imap_list_match(const char *pattern, const char *name)
 {
 	char pat[2 * (MSTORE_NAME_MAX + 1)];
-	size_t stars = 0;
-	const char *q;
 
-	/* guard against exponential backtracking: few wildcards only */
-	for (q = pattern; *q != '\0'; q++)
-		if (*q == '*' || *q == '%')
-			stars++;
-	if (stars > 10)
-		return false;
 	if (str_copy(pat, pattern, sizeof(pat)) >= sizeof(pat))
 		return false;
 	if (str_ieqn(pat, "INBOX", 5) && (pat[5] == '\0' || pat[5] == '.'))
 		memcpy(pat, "INBOX", 5);
-	return match_at(pat, name);
+	return match_dp(pat, name);
 }

@@ -388,6 +388,9 @@ dispatch(struct imap_session *s)
 	}
 	if (cmd == NULL)
 		return imap_bad(s, "Unknown command"), 0;
+	/* the name only: arguments may hold passwords */
+	log_debug("%s imap command %s%s", s->sid, s->uid ? "UID " : "",
+	    cmd->name);
 	switch (s->state) {
 	case IMAP_ST_NOAUTH:
 		if ((cmd->flags & CMD_NOAUTH) == 0)

@@ -670,7 +670,11 @@ static const struct {
 	{ "sent", "Sent", false },
 	{ "S%t", "Sent", true },
 	{ "", "INBOX", false },
-	{ "*%*%*%*%*%*%*%*%*%*%*%*%", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaab", false },
+	{ "*%*%*%*%*%*%*%*%*%*%*%*%", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaab", true },
+	{ "*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*c", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaab", false },
+	{ "a%b", "a.b", false },
+	{ "a*b", "a.x.b", true },
+	{ "%.%", "a.b", true },
 };
 
 START_TEST(list_patterns)
