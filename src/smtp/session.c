@@ -843,6 +843,9 @@ sess_finish_message(struct smtp_session *s)
 	buf_free(&hdr);
 	if (ok)
 		s->nmsgs++;
+	log_msg(ok ? LOG_INFO : LOG_WARN, "%s smtp message id=%s size=%zu "
+	    "rcpts=%zu address=%s reply=\"%s\"", s->sid, txn_id, content_len,
+	    s->nrcpts, s->ip, reply);
 	sess_reply(s, "%s", reply);
 done:
 	sess_txn_reset(s);
