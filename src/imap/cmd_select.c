@@ -99,7 +99,7 @@ imap_seqset_arg(struct imap_session *s, const struct imap_arg *a,
 		if ((set->r[i].lo != SEQSET_STAR && set->r[i].lo > count) ||
 		    (set->r[i].hi != SEQSET_STAR && set->r[i].hi > count)) {
 			seqset_free(set);
-			*why_r = "Invalid messageset (message number too "
+			*why_r = "[CLIENTBUG] Invalid messageset (message number too "
 			    "large)";
 			return -1;
 		}
