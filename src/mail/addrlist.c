@@ -23,6 +23,7 @@ struct ap {
 	size_t		 cmt_off;	/* last comment seen, in s */
 	size_t		 cmt_len;
 	bool		 have_cmt;
+	bool		 broken;	/* unterminated quoted string */
 	int		 count;
 };
 
@@ -94,11 +95,19 @@ ap_quoted(struct ap *a)
 		a->i++;
 		if (c == '\r' || c == '\n')
 			continue;
+		if (c == '\0') {
+			if (ap_put(a, "\xef\xbf\xbd", 3) < 0)
+				return -1;
+			continue;
+		}
 		if (buf_putc(&a->tmp, c) < 0)
 			return -1;
 	}
-	if (a->i < a->n)
-		a->i++;
+	if (a->i >= a->n) {
+		a->broken = true;	/* unterminated */
+		return 0;
+	}
+	a->i++;
 	return 0;
 }
 
@@ -294,6 +303,8 @@ ap_mailbox(struct ap *a, addrlist_cb *cb, void *ctx)
 		a->i++;
 		ap_cfws(a);
 		if (a->i < a->n && a->s[a->i] == '@') {
+			bool bad = false;
+
 			route.off = a->tmp.len;
 			while (a->i < a->n && a->s[a->i] == '@') {
 				struct ap_str d;
@@ -306,14 +317,27 @@ ap_mailbox(struct ap *a, addrlist_cb *cb, void *ctx)
 				a->i++;
 				if (ap_domain(a, &d) < 0)
 					return -1;
+				if (d.len == 0) {
+					bad = true;
+					break;
+				}
 				while (a->i < a->n && a->s[a->i] == ',') {
 					a->i++;
 					ap_cfws(a);
 				}
 			}
-			route.len = a->tmp.len - route.off;
-			if (a->i < a->n && a->s[a->i] == ':')
+			if (!bad && a->i < a->n && a->s[a->i] == ':')
 				a->i++;
+			else
+				bad = true;
+			route.len = a->tmp.len - route.off;
+			if (bad) {
+				/* Dovecot's placeholder for a broken route */
+				route.off = a->tmp.len;
+				if (ap_put(a, "INVALID_ROUTE", 13) < 0)
+					return -1;
+				route.len = 13;
+			}
 		}
 		if (ap_local(a, &mbox) < 0)
 			return -1;
@@ -335,6 +359,7 @@ ap_mailbox(struct ap *a, addrlist_cb *cb, void *ctx)
 	a->i = start;
 	buf_reset(&a->tmp);
 	a->have_cmt = false;
+	a->broken = false;
 	ap_cfws(a);
 	quoted = a->i < a->n && a->s[a->i] == '"';
 	a->have_cmt = false;
@@ -351,7 +376,12 @@ ap_mailbox(struct ap *a, addrlist_cb *cb, void *ctx)
 		mbox.len = 0;
 	}
 	ap_cfws(a);
-	if (a->have_cmt) {
+	if (a->broken) {
+		/* Dovecot gives up on the whole address */
+		name.len = AP_NIL;
+		mbox.len = 0;
+		host.len = 0;
+	} else if (a->have_cmt) {
 		name.off = a->tmp.len;
 		if (ap_put(a, a->s + a->cmt_off, a->cmt_len) < 0)
 			return -1;

@@ -20,7 +20,8 @@ enum addrlist_kind {
  * One address. A NULL pointer means NIL. Strings are unquoted, and valid
  * only during the callback. A missing local part or domain is reported
  * as "MISSING_MAILBOX" / "MISSING_DOMAIN", an unterminated angle address
- * has host "SYNTAX_ERROR" (Dovecot's spelling).
+ * has host "SYNTAX_ERROR", a broken source route is "INVALID_ROUTE"
+ * (Dovecot's spellings).
  */
 struct addrlist_addr {
 	enum addrlist_kind	 kind;

@@ -145,6 +145,32 @@ hdr_find(const char *msg, size_t len, const char *name, struct hdr_field *f)
 	return 0;
 }
 
+int
+hdr_value_nul(const char *v, size_t n, struct buf *tmp, const char **v_r,
+    size_t *n_r)
+{
+	size_t i, run = 0;
+
+	*v_r = v;
+	*n_r = n;
+	if (n == 0 || memchr(v, '\0', n) == NULL)
+		return 0;
+	buf_reset(tmp);
+	for (i = 0; i < n; i++) {
+		if (v[i] != '\0')
+			continue;
+		if (buf_append(tmp, v + run, i - run) < 0 ||
+		    buf_append(tmp, "\xef\xbf\xbd", 3) < 0)
+			return -1;
+		run = i + 1;
+	}
+	if (buf_append(tmp, v + run, n - run) < 0)
+		return -1;
+	*v_r = tmp->data;
+	*n_r = tmp->len;
+	return 0;
+}
+
 static bool
 hdr_is_space(char c)
 {

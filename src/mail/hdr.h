@@ -72,6 +72,14 @@ int hdr_find(const char *msg, size_t len, const char *name,
 bool hdr_name_is(const struct hdr_field *f, const char *name);
 
 /*
+ * hdr_value_nul: a field value with each NUL byte replaced by U+FFFD (as
+ * Dovecot's header parser does). Without NULs *v_r = v and nothing is
+ * copied; otherwise the copy is made in tmp (reset first). 0 or -1.
+ */
+int hdr_value_nul(const char *v, size_t n, struct buf *tmp, const char **v_r,
+    size_t *n_r) __attribute__((warn_unused_result));
+
+/*
  * hdr_unfold: append value with folding line ends (CR, LF) removed and
  * leading/trailing WSP trimmed. NUL bytes are dropped. 0 or -1 (buf max).
  */

@@ -228,54 +228,136 @@ imf_list_empty(const char *v, size_t n)
 	return addrlist_parse(v, n, imf_count_cb, NULL) == 0;
 }
 
-int
-imapfmt_envelope(struct buf *out, const char *hdr, size_t len)
-{
-	struct hdr_iter it;
-	struct hdr_field f, fld[ENV_COUNT];
-	bool have[ENV_COUNT];
-	int k, src;
+#define ENV_MAX_REPEAT	16	/* repeated address fields kept */
 
-	memset(have, 0, sizeof(have));
-	hdr_iter_init(&it, hdr, len);
-	while (hdr_iter_next(&it, &f) > 0) {
-		for (k = 0; k < ENV_COUNT; k++) {
-			if (!have[k] && hdr_name_is(&f, imf_env_names[k])) {
-				fld[k] = f;
-				have[k] = true;
-				break;
-			}
-		}
-	}
+struct imf_env {
+	struct hdr_field	 last[ENV_COUNT];
+	bool			 have[ENV_COUNT];
+	struct hdr_field	 rep[ENV_COUNT][ENV_MAX_REPEAT];
+	unsigned		 nrep[ENV_COUNT];
+};
+
+/* imf_env_list: the address lists of all fields of kind k as one list */
+static int
+imf_env_list(struct buf *out, const struct imf_env *e, int k)
+{
+	struct imf_addr_ctx c = { out, false };
+	size_t pos = out->len;
+	unsigned i;
+	int n = 0, r;
+
 	if (buf_putc(out, '(') < 0)
 		return -1;
-	if (imf_nstring_nolf(out, have[ENV_DATE] ? fld[ENV_DATE].value :
-	    NULL, have[ENV_DATE] ? fld[ENV_DATE].value_len : 0) < 0 ||
-	    buf_putc(out, ' ') < 0)
+	for (i = 0; i < e->nrep[k]; i++) {
+		r = addrlist_parse(e->rep[k][i].value, e->rep[k][i].value_len,
+		    imf_addr_cb, &c);
+		if (r < 0)
+			return -1;
+		n += r;
+	}
+	if (n == 0) {
+		out->len = pos;
+		return buf_puts(out, "NIL");
+	}
+	return buf_putc(out, ')');
+}
+
+static bool
+imf_env_empty(const struct imf_env *e, int k)
+{
+	unsigned i;
+
+	for (i = 0; i < e->nrep[k]; i++)
+		if (!imf_list_empty(e->rep[k][i].value,
+		    e->rep[k][i].value_len))
+			return false;
+	return true;
+}
+
+/* imf_env_write: the envelope from collected fields */
+static int
+imf_env_write(struct buf *out, const struct imf_env *e)
+{
+	int k, src;
+
+	if (buf_putc(out, '(') < 0)
 		return -1;
-	if (!have[ENV_SUBJECT]) {
+	if (imf_nstring_nolf(out, e->have[ENV_DATE] ?
+	    e->last[ENV_DATE].value : NULL, e->have[ENV_DATE] ?
+	    e->last[ENV_DATE].value_len : 0) < 0 || buf_putc(out, ' ') < 0)
+		return -1;
+	if (!e->have[ENV_SUBJECT]) {
 		if (buf_puts(out, "NIL") < 0)
 			return -1;
-	} else if (imapfmt_string_human(out, fld[ENV_SUBJECT].value,
-	    fld[ENV_SUBJECT].value_len) < 0)
+	} else if (imapfmt_string_human(out, e->last[ENV_SUBJECT].value,
+	    e->last[ENV_SUBJECT].value_len) < 0)
 		return -1;
 	for (k = ENV_FROM; k <= ENV_BCC; k++) {
 		src = k;
-		if ((k == ENV_SENDER || k == ENV_REPLY_TO) && (!have[k] ||
-		    imf_list_empty(fld[k].value, fld[k].value_len)))
+		if ((k == ENV_SENDER || k == ENV_REPLY_TO) && imf_env_empty(e, k))
 			src = ENV_FROM;
-		if (buf_putc(out, ' ') < 0 ||
-		    imapfmt_addresses(out, have[src] ? fld[src].value : NULL,
-		    have[src] ? fld[src].value_len : 0) < 0)
+		if (buf_putc(out, ' ') < 0 || imf_env_list(out, e, src) < 0)
 			return -1;
 	}
 	for (k = ENV_IN_REPLY_TO; k <= ENV_MESSAGE_ID; k++) {
 		if (buf_putc(out, ' ') < 0 ||
-		    imf_nstring_nolf(out, have[k] ? fld[k].value : NULL,
-		    have[k] ? fld[k].value_len : 0) < 0)
+		    imf_nstring_nolf(out, e->have[k] ? e->last[k].value : NULL,
+		    e->have[k] ? e->last[k].value_len : 0) < 0)
 			return -1;
 	}
 	return buf_putc(out, ')');
+}
+
+int
+imapfmt_envelope(struct buf *out, const char *hdr, size_t len)
+{
+	struct imf_env e;
+	struct hdr_iter it;
+	struct hdr_field f;
+	struct buf nul;
+	int k, r;
+
+	memset(e.have, 0, sizeof(e.have));
+	memset(e.nrep, 0, sizeof(e.nrep));
+	/* NULs in values become U+FFFD (as Dovecot): copies go to nul,
+	 * reserved once for the worst case so that it never moves */
+	buf_init(&nul, 3 * len + 64);
+	hdr_iter_init(&it, hdr, len);
+	while (hdr_iter_next(&it, &f) > 0) {
+		for (k = 0; k < ENV_COUNT; k++) {
+			if (!hdr_name_is(&f, imf_env_names[k]))
+				continue;
+			/* address lists keep their NULs: the address parser
+			 * stops atoms there (as Dovecot's does) */
+			if ((k < ENV_FROM || k > ENV_BCC) &&
+			    memchr(f.value, '\0', f.value_len) != NULL) {
+				size_t at = nul.len, i;
+
+				if (buf_reserve(&nul, 3 * len + 16) < 0)
+					break;
+				for (i = 0; i < f.value_len; i++) {
+					if (f.value[i] != '\0')
+						nul.data[nul.len++] = f.value[i];
+					else {
+						memcpy(nul.data + nul.len,
+						    "\xef\xbf\xbd", 3);
+						nul.len += 3;
+					}
+				}
+				f.value = nul.data + at;
+				f.value_len = nul.len - at;
+			}
+			/* Dovecot: the last one wins, address lists add up */
+			e.last[k] = f;
+			e.have[k] = true;
+			if (e.nrep[k] < ENV_MAX_REPEAT)
+				e.rep[k][e.nrep[k]++] = f;
+			break;
+		}
+	}
+	r = imf_env_write(out, &e);
+	buf_free(&nul);
+	return r;
 }
 
 static int

@@ -207,8 +207,13 @@ mime_lex_value(struct mime_ctx *c, struct mime_lex *l, struct mime_str *v)
 				return false;
 			}
 		}
-		if (l->i < l->n)
-			l->i++;
+		if (l->i >= l->n) {
+			/* unterminated: not a value (Dovecot drops it) */
+			pool->len = start;
+			*v = mime_nil;
+			return false;
+		}
+		l->i++;
 		if (pool->len >= MIME_NIL) {
 			c->err = -1;
 			pool->len = start;
@@ -296,18 +301,19 @@ mime_params(struct mime_ctx *c, struct mime_lex *l, uint32_t *first,
 		}
 		l->i++;
 		mime_lex_cfws(l);
+		/* a broken attribute ends the list, as in Dovecot */
 		if (!mime_lex_token(l, &p, &n))
-			continue;
+			break;
 		mime_lex_cfws(l);
 		if (l->i >= l->n || l->s[l->i] != '=')
-			continue;
+			break;
 		l->i++;
 		mime_lex_cfws(l);
 		if (nraw == MIME_MAX_PARAMS)
-			continue;
+			break;
 		r = &raw[nraw];
 		if (!mime_lex_value(c, l, &r->value))
-			continue;
+			break;
 		r->name = p;
 		r->namelen = n;
 		r->section = -1;
@@ -369,6 +375,11 @@ mime_params(struct mime_ctx *c, struct mime_lex *l, uint32_t *first,
 		name.off = (uint32_t)start;
 		name.len = (uint32_t)(pool->len - start);
 		start = pool->len;
+		/* an extended value needs its charset'lang' prefix */
+		if (ext && !raw[i].ext && buf_append(pool, "''", 2) < 0) {
+			c->err = -1;
+			return;
+		}
 		for (size_t k = i; k < j; k++) {
 			size_t vn;
 			const char *vp = mime_str(c->t, raw[k].value, &vn);
@@ -405,19 +416,30 @@ mime_field_ctype(struct mime_ctx *c, struct mime_part *p, const char *v,
 	const char *tp = "", *sp = "";
 	size_t tn = 0, sn = 0;
 
+	bool ok = false;
+
+	/* type ["/" subtype], then the end or ';'; anything else makes the
+	 * whole field "" "" without parameters (what Dovecot reports) */
 	mime_lex_cfws(&l);
 	if (mime_lex_token(&l, &tp, &tn)) {
 		mime_lex_cfws(&l);
 		if (l.i < l.n && l.s[l.i] == '/') {
 			l.i++;
 			mime_lex_cfws(&l);
-			if (!mime_lex_token(&l, &sp, &sn))
-				sn = 0;
-		}
+			ok = mime_lex_token(&l, &sp, &sn);
+			mime_lex_cfws(&l);
+		} else
+			ok = true;
+		ok = ok && (l.i == l.n || l.s[l.i] == ';');
+	}
+	p->flags &= ~MIME_F_DEFAULT_TYPE;
+	if (!ok) {
+		p->type = mime_pool_add(c, "", 0);
+		p->subtype = mime_pool_add(c, "", 0);
+		return;
 	}
 	p->type = mime_pool_add(c, tp, tn);
 	p->subtype = mime_pool_add(c, sp, sn);
-	p->flags &= ~MIME_F_DEFAULT_TYPE;
 	mime_params(c, &l, &p->param, &p->nparam);
 }
 
@@ -431,7 +453,7 @@ mime_field_disp(struct mime_ctx *c, struct mime_part *p, const char *v,
 
 	mime_lex_cfws(&l);
 	if (!mime_lex_token(&l, &tp, &tn))
-		return;
+		tn = 0;		/* Dovecot: ("" params) */
 	p->disp = mime_pool_add(c, tp, tn);
 	mime_params(c, &l, &p->dparam, &p->ndparam);
 }
@@ -466,14 +488,25 @@ mime_field_lang(struct mime_ctx *c, struct mime_part *p, const char *v,
 	}
 }
 
+/* mime_field_text: the value with CR, LF and NUL removed (Dovecot keeps
+ * trailing white space) */
 static struct mime_str
 mime_field_text(struct mime_ctx *c, const char *v, size_t n)
 {
 	struct buf *pool = &c->t->pool;
-	size_t start = pool->len;
+	size_t start = pool->len, i;
 	struct mime_str r;
 
-	if (hdr_unfold(v, n, pool) < 0 || pool->len >= MIME_NIL) {
+	for (i = 0; i < n; i++) {
+		if (v[i] == '\r' || v[i] == '\n' || v[i] == '\0')
+			continue;
+		if (buf_putc(pool, v[i]) < 0) {
+			pool->len = start;
+			c->err = -1;
+			return mime_nil;
+		}
+	}
+	if (pool->len >= MIME_NIL) {
 		pool->len = start;
 		c->err = -1;
 		return mime_nil;
@@ -481,6 +514,23 @@ mime_field_text(struct mime_ctx *c, const char *v, size_t n)
 	r.off = (uint32_t)start;
 	r.len = (uint32_t)(pool->len - start);
 	return r;
+}
+
+/* mime_field_cte: a token alone (comments allowed), else absent */
+static struct mime_str
+mime_field_cte(struct mime_ctx *c, const char *v, size_t n)
+{
+	struct mime_lex l = { v, n, 0 };
+	const char *tp;
+	size_t tn;
+
+	mime_lex_cfws(&l);
+	if (!mime_lex_token(&l, &tp, &tn))
+		return mime_nil;
+	mime_lex_cfws(&l);
+	if (l.i < l.n)
+		return mime_nil;
+	return mime_pool_add(c, tp, tn);
 }
 
 /* mime_fields: the Content-* fields of the header at [a, b). */
@@ -491,9 +541,17 @@ mime_fields(struct mime_ctx *c, int idx, size_t a, size_t b)
 	struct hdr_field f;
 	struct mime_part *p = &c->t->parts[idx];
 	bool have_ct = false, have_lang = false, have_disp = false;
+	bool have_mv = false;
+	struct buf nul;
 
+	buf_init(&nul, b - a + 64);
 	hdr_iter_init(&it, c->m + a, b - a);
 	while (hdr_iter_next(&it, &f) > 0) {
+		if (hdr_value_nul(f.value, f.value_len, &nul, &f.value,
+		    &f.value_len) < 0)
+			continue;
+		if (hdr_name_is(&f, "mime-version"))
+			have_mv = true;
 		if (f.name_len < 8 || !str_ieqn(f.name, "content-", 8))
 			continue;
 		if (hdr_name_is(&f, "content-type")) {
@@ -502,7 +560,7 @@ mime_fields(struct mime_ctx *c, int idx, size_t a, size_t b)
 			have_ct = true;
 		} else if (hdr_name_is(&f, "content-transfer-encoding")) {
 			if (p->cte.off == MIME_NIL)
-				p->cte = mime_field_text(c, f.value,
+				p->cte = mime_field_cte(c, f.value,
 				    f.value_len);
 		} else if (hdr_name_is(&f, "content-id")) {
 			if (p->id.off == MIME_NIL)
@@ -530,8 +588,17 @@ mime_fields(struct mime_ctx *c, int idx, size_t a, size_t b)
 			have_lang = true;
 		}
 	}
+	buf_free(&nul);
 	if (it.overflow)
 		p->flags |= MIME_F_OVERFLOW;
+	if (!have_ct && !have_mv && (p->parent < 0 ||
+	    (c->t->parts[p->parent].flags & MIME_F_RFC822) != 0)) {
+		/* a message without MIME-Version or Content-Type is not
+		 * MIME: its Content-* fields mean nothing (as Dovecot) */
+		p->cte = p->id = p->desc = p->md5 = p->loc = p->disp = mime_nil;
+		p->ndparam = 0;
+		p->nlang = 0;
+	}
 }
 
 /* ---- structure ---- */

@@ -316,7 +316,10 @@ static const char *const corpus[] = {
 	"simple", "alternative", "mixed-attach", "rfc822", "rfc2231",
 	"no-boundary", "no-close", "crlf", "8bit-headers", "no-body",
 	"digest", "nested25", "deep", "garbage", "header-at-boundary",
-	"header-cut",
+	"header-cut", "nonmime-fields", "fields-raw", "child-no-ctype",
+	"mimever-no-ctype", "rfc822-nonmime", "dup-fields", "nul-header",
+	"utf8-addr", "empty-parts", "crlf-header-cut", "rfc822-cut",
+	"8bit-disposition", "routes",
 };
 
 START_TEST(test_corpus_dovecot)
