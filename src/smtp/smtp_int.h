@@ -240,8 +240,10 @@ struct smtp_txn {
  * (no CRLF):
  *   all stored/queued       250 2.0.0
  *   queue failed            451 4.3.0 / 452 4.3.1 (nothing stored yet)
- *   a mailbox failed temporarily (even if others took it)
- *                           451 4.3.0: the client retries; mailboxes that
+ *   a mailbox failed for any other reason (temporary, permissions,
+ *   internal), even if others took it
+ *                           451 4.3.0 (452 4.3.1 disk full): the client
+ *                           retries; mailboxes that
  *                           already have it get a duplicate, the lesser
  *                           evil against losing mail
  *   only over-quota / vanished mailboxes failed: 552 5.2.2 when nothing

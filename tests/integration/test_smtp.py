@@ -35,6 +35,8 @@ class SmtpInbound(unittest.TestCase):
         f.add_user("alice@example.org", "alice-secret")
         f.add_user("carol@example.org", "carol-secret", quota=2000)
         f.add_user("dave@other.example", "dave-secret")
+        f.add_user("erin@example.org", "erin-secret")
+        f.add_user("frank@example.org", "frank-secret")
         f.add_alias("info@example.org", "bob@example.org")
         f.add_alias("info@example.org", "alice@example.org")
         f.add_alias("fwd@example.org", "someone@remote.test.invalid")
@@ -303,6 +305,35 @@ class SmtpInbound(unittest.TestCase):
         self.assertIn(b"Delivered-To: bob@example.org\n", db)
         self.assertIn(b"Delivered-To: alice@example.org\n", da)
         self.assertNotIn(b"\tfor <", db)   # several recipients: no "for"
+
+    def test_partial_temporary_failure_is_451(self):
+        # one mailbox cannot be written: the one DATA reply must be 451 so
+        # the client retries (the other mailbox then gets a duplicate,
+        # the lesser evil); nothing is lost
+        self.f.deliver("frank@example.org", "Subject: init\r\n\r\nx\r\n")
+        self.assertTrue(self.f.wait_messages("frank@example.org", 1))
+        e0 = self.count("erin@example.org")
+        f0 = self.count("frank@example.org")
+        tmp = os.path.join(self.f.maildir("frank@example.org"), "tmp")
+        os.chmod(tmp, 0)
+        try:
+            s = self.f.smtp()
+            with self.assertRaises(smtplib.SMTPDataError) as cm:
+                s.sendmail("p@remote.test.invalid",
+                           ["erin@example.org", "frank@example.org"],
+                           b"Subject: partial\r\n\r\nx\r\n")
+            self.assertEqual(cm.exception.smtp_code, 451)
+            self.assertIn(b"4.3.0", cm.exception.smtp_error)
+            s.quit()
+        finally:
+            os.chmod(tmp, 0o700)
+        self.assertEqual(self.count("erin@example.org"), e0 + 1)
+        self.assertEqual(self.count("frank@example.org"), f0)
+        # the retry reaches both
+        self.f.deliver(["erin@example.org", "frank@example.org"],
+                       "Subject: partial\r\n\r\nx\r\n")
+        self.assertEqual(self.count("erin@example.org"), e0 + 2)
+        self.assertEqual(self.count("frank@example.org"), f0 + 1)
 
     # -- pipelining -------------------------------------------------------
     def test_pipelining_one_write(self):
