@@ -502,6 +502,11 @@ dns_answer_matches(const struct dns_msg *m, uint16_t id, const char *name,
 	len = str_copy(want, name, sizeof(want));
 	if (len > 0 && want[len - 1] == '.')
 		want[len - 1] = '\0';
+	/* some servers (dnslib among them) send a truncated answer with an
+	 * empty question section: the id is enough to switch to TCP, whose
+	 * answer is then checked in full */
+	if (m->tc && m->qname[0] == '\0' && m->qtype == 0)
+		return m->id == id && m->qr;
 	return m->id == id && m->qr && m->qtype == type &&
 	    str_ieq(m->qname, want);
 }

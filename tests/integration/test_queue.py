@@ -47,6 +47,7 @@ class Zone(BaseResolver):
     def __init__(self):
         self.records = {}
         self.servfail = set()
+        self.tcp_queries = []
         self.lock = threading.Lock()
 
     def add(self, line):
@@ -58,7 +59,10 @@ class Zone(BaseResolver):
         reply = request.reply()
         qname = str(request.q.qname).lower()
         qtype = request.q.qtype
+        handler.udplen = 512     # classic limit: big answers get TC
         with self.lock:
+            if handler.protocol == "tcp":
+                self.tcp_queries.append(qname)
             if qname in self.servfail:
                 reply.header.rcode = RCODE.SERVFAIL
                 return reply
@@ -199,6 +203,20 @@ class _Server(socketserver.ThreadingTCPServer):
     daemon_threads = True
 
 
+class _Server6(_Server):
+    address_family = socket.AF_INET6
+
+
+def have_ipv6_loopback():
+    try:
+        s = socket.socket(socket.AF_INET6)
+        s.bind(("::1", 0))
+        s.close()
+        return True
+    except OSError:
+        return False
+
+
 class Receiver:
     """A scripted receiving MTA on ip:port."""
 
@@ -226,7 +244,8 @@ class Receiver:
         self.server = None
 
     def start(self):
-        self.server = _Server((self.ip, self.port), _Handler)
+        cls = _Server6 if ":" in self.ip else _Server
+        self.server = cls((self.ip, self.port), _Handler)
         self.server.rx = self
         threading.Thread(target=self.server.serve_forever,
                          daemon=True).start()
@@ -297,6 +316,13 @@ class QueueDelivery(unittest.TestCase):
         z.add("badtls.test. 60 IN MX 10 mx11.test.")
         z.add("mx11.test. 60 IN A 127.0.0.11")
         z.add("small.test. 60 IN MX 10 mx12.test.")
+        z.add("v6only.test. 60 IN MX 10 mxv6.test.")
+        z.add("mxv6.test. 60 IN AAAA ::1")
+        z.add("big.test. 60 IN MX 10 mx13.test.")
+        z.add("mx13.test. 60 IN A 127.0.0.13")
+        for i in range(25):
+            z.add("big.test. 60 IN MX 20 a-rather-long-backup-exchanger-"
+                  "name-%02d.big.test." % i)
         z.add("mx12.test. 60 IN A 127.0.0.12")
 
     @classmethod
@@ -532,6 +558,29 @@ class QueueDelivery(unittest.TestCase):
             self.assertEqual(rx.messages, [])
             self.assertFalse([c for c in rx.commands
                               if c.upper().startswith("MAIL")])
+        finally:
+            rx.stop()
+
+    def test_truncated_udp_answer_retried_over_tcp(self):
+        rx = Receiver("127.0.0.13", self.port).start()
+        try:
+            self.submit("t@big.test")
+            self.assertTrue(wait_for(lambda: rx.count_for("t@big.test"),
+                                     20), self.f.log()[-3000:])
+            self.assertIn("big.test.", self.dns.zone.tcp_queries)
+            self.assertIn("relay=mx13.test[127.0.0.13]", self.f.log())
+        finally:
+            rx.stop()
+
+    @unittest.skipUnless(have_ipv6_loopback(), "no IPv6 loopback")
+    def test_ipv6_delivery(self):
+        rx = Receiver("::1", self.port).start()
+        try:
+            self.submit("six@v6only.test")
+            self.assertTrue(wait_for(lambda: rx.count_for("six@v6only.test"),
+                                     20), self.f.log()[-3000:])
+            self.assertIn("relay=mxv6.test[::1]:%d" % self.port,
+                          self.f.log())
         finally:
             rx.stop()
 
