@@ -154,6 +154,20 @@ int dir_fail_db(enum ferr *ferr_r, const struct db_status *st,
     const char **error_r, const char *why);
 int dir_ok(enum ferr *ferr_r);
 
+/*
+ * dir_sql_next: the next statement of a SQL file in text (len bytes),
+ * starting at *pos (advanced), counting lines in *lineno. Rules (see
+ * sql/README): a statement ends with ';' as the last non-blank character
+ * of a line; lines starting with "--" and blank lines are skipped; the
+ * last statement may lack its ';'; empty statements are skipped. The
+ * statement goes into stmt (reset first; lines joined by LF, without
+ * the ';'), its first line into *first_r. Returns 1 a statement, 0 end
+ * of text, -1 statement larger than stmt's max.
+ */
+struct buf;
+int dir_sql_next(const char *text, size_t len, size_t *pos, unsigned *lineno,
+    struct buf *stmt, unsigned *first_r);
+
 /* --- lookups that reuse one borrowed connection (alias.c, user.c) --- */
 int dir_conn_user_exists(struct db_conn *c, const char *email,
     const char **error_r);

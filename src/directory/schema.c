@@ -53,6 +53,45 @@ struct migration {
 	char		*name;
 };
 
+int
+dir_sql_next(const char *text, size_t len, size_t *pos, unsigned *lineno,
+    struct buf *stmt, unsigned *first_r)
+{
+	buf_reset(stmt);
+	*first_r = 0;
+	while (*pos < len) {
+		const char *p = text + *pos;
+		const char *nl = memchr(p, '\n', len - *pos);
+		size_t n = nl != NULL ? (size_t)(nl - p) : len - *pos;
+		const char *s = p, *e = p + n;
+		bool done;
+
+		*pos += n + (nl != NULL ? 1 : 0);
+		(*lineno)++;
+		while (s < e && (*s == ' ' || *s == '\t'))
+			s++;
+		while (e > s && (e[-1] == ' ' || e[-1] == '\t' ||
+		    e[-1] == '\r'))
+			e--;
+		if (s == e || (e - s >= 2 && s[0] == '-' && s[1] == '-'))
+			continue;
+		done = e[-1] == ';';
+		if (done)
+			e--;
+		if (e > s) {
+			if (stmt->len == 0)
+				*first_r = *lineno;
+			if (buf_append(stmt, s, (size_t)(e - s)) < 0 ||
+			    buf_putc(stmt, '\n') < 0)
+				return -1;
+		}
+		if (done && stmt->len > 0)
+			return 1;
+	}
+	/* the last statement may lack its ';' */
+	return stmt->len > 0 ? 1 : 0;
+}
+
 /*
  * schema_run_file: run every statement of path on c. Returns 0, or -1
  * with error_r naming the file and the statement's first line.
@@ -62,8 +101,9 @@ schema_run_file(struct db_conn *c, const char *path, const char *label,
     const char **error_r)
 {
 	struct buf file, stmt;
-	const char *p, *end, *why;
+	const char *why;
 	unsigned lineno = 0, first = 0;
+	size_t pos = 0;
 	int rc;
 
 	buf_init(&file, SCHEMA_FILE_MAX);
@@ -76,47 +116,26 @@ schema_run_file(struct db_conn *c, const char *path, const char *label,
 		return -1;
 	}
 	buf_init(&stmt, SCHEMA_FILE_MAX);
-	p = buf_cstr(&file);
-	end = p + file.len;
-	rc = 0;
-	while (p < end && rc == 0) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		size_t n = nl != NULL ? (size_t)(nl - p) : (size_t)(end - p);
-		const char *s = p, *e = p + n;
-		bool done;
-
-		p = nl != NULL ? nl + 1 : end;
-		lineno++;
-		while (s < e && (*s == ' ' || *s == '\t'))
-			s++;
-		while (e > s && (e[-1] == ' ' || e[-1] == '\t' ||
-		    e[-1] == '\r'))
-			e--;
-		if (s == e || (e - s >= 2 && s[0] == '-' && s[1] == '-'))
-			continue;
-		done = e[-1] == ';';
-		if (done)
-			e--;
-		if (stmt.len == 0)
-			first = lineno;
-		if (buf_append(&stmt, s, (size_t)(e - s)) < 0 ||
-		    buf_putc(&stmt, '\n') < 0) {
-			*error_r = db_errf("%s: statement too long", label);
-			rc = -1;
+	for (;;) {
+		rc = dir_sql_next(buf_cstr(&file), file.len, &pos, &lineno,
+		    &stmt, &first);
+		if (rc == 0)
+			break;
+		if (rc < 0) {
+			*error_r = db_errf("%s:%u: statement too long", label,
+			    lineno);
 			break;
 		}
-		if (!done && p < end)
-			continue;
-		if (db_run(c, buf_cstr(&stmt), false, NULL, 0, NULL, NULL,
-		    NULL, &why) < 0) {
+		rc = db_run(c, buf_cstr(&stmt), false, NULL, 0, NULL, NULL,
+		    NULL, &why);
+		if (rc < 0) {
 			*error_r = db_errf("%s:%u: %s", label, first, why);
-			rc = -1;
+			break;
 		}
-		buf_reset(&stmt);
 	}
 	buf_free(&stmt);
 	buf_free(&file);
-	return rc;
+	return rc < 0 ? -1 : 0;
 }
 
 static int

@@ -1,6 +1,6 @@
 /*
- * fuzz_dirnames - the directory's name checks (src/directory/names.c) on
- * arbitrary bytes: addresses from SMTP sessions reach dir_norm_lookup and
+ * fuzz_dirnames - the directory's name checks (src/directory/names.c) and
+ * the SQL file splitter (schema.c) on arbitrary bytes: addresses from SMTP sessions reach dir_norm_lookup and
  * the management checks reach whatever an admin page user types. Every
  * accepted name must be NUL-terminated, fit the buffer, be lower-case
  * ASCII where it was upper-case, and stay within ISPmail's limits.
@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/buf.h"
 #include "directory/dir.h"
 #include "directory/dir_int.h"
 
@@ -26,6 +27,29 @@ fuzz_check(const char *out, size_t cap, size_t maxchars)
 	for (i = 0; i < len; i++)
 		if ((unsigned char)out[i] < 0x20)
 			abort();
+}
+
+/* the SQL file splitter: statements are never empty nor larger than
+ * their buffer, and the position only moves forward */
+static void
+fuzz_sql(const char *text, size_t len)
+{
+	struct buf stmt;
+	unsigned lineno = 0, first;
+	size_t pos = 0, last = 0;
+	int rc;
+
+	buf_init(&stmt, 256);
+	for (;;) {
+		rc = dir_sql_next(text, len, &pos, &lineno, &stmt, &first);
+		if (rc <= 0)
+			break;
+		if (stmt.len == 0 || stmt.len > 256 || first == 0 ||
+		    first > lineno || pos < last || pos > len)
+			abort();
+		last = pos;
+	}
+	buf_free(&stmt);
 }
 
 int
@@ -68,5 +92,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	(void)dir_norm_domain(in, small, sizeof(small), &why);
 	(void)dir_norm_dest(in, small, sizeof(small), &why);
 	(void)db_quote_ident(in, small, sizeof(small));
+	fuzz_sql((const char *)data, size);
 	return 0;
 }

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <unistd.h>
 
+#include "core/buf.h"
 #include "core/conf.h"
 #include "directory/dir.h"
 #include "directory/dir_int.h"
@@ -311,6 +312,87 @@ START_TEST(test_dead_server_fails_fast)
 }
 END_TEST
 
+/* split text into statements joined by "|", each "LINE:stmt" */
+static void
+split_all(const char *text, char *out, size_t outlen, size_t max)
+{
+	struct buf stmt;
+	unsigned lineno = 0, first = 0;
+	size_t pos = 0;
+	int rc;
+
+	out[0] = '\0';
+	buf_init(&stmt, max);
+	for (;;) {
+		char one[256];
+
+		rc = dir_sql_next(text, strlen(text), &pos, &lineno, &stmt,
+		    &first);
+		if (rc != 1)
+			break;
+		snprintf(one, sizeof(one), "%s%u:%s", out[0] != '\0' ? "|" :
+		    "", first, buf_cstr(&stmt));
+		strncat(out, one, outlen - strlen(out) - 1);
+	}
+	if (rc < 0)
+		strncat(out, "|TOOLONG", outlen - strlen(out) - 1);
+	buf_free(&stmt);
+}
+
+struct split_case {
+	const char	*in;
+	const char	*out;
+};
+
+static const struct split_case split_cases[] = {
+	{ "", "" },
+	{ "\n\n  \n", "" },
+	{ "-- only a comment\n", "" },
+	{ "SELECT 1;", "1:SELECT 1\n" },
+	{ "SELECT 1;\nSELECT 2;\n", "1:SELECT 1\n|2:SELECT 2\n" },
+	/* statements span lines; indentation and CR are dropped */
+	{ "CREATE TABLE t (\r\n\tid int\r\n);\r\n",
+	  "1:CREATE TABLE t (\nid int\n)\n" },
+	/* comments and blank lines inside and between */
+	{ "-- head\n\nA\n-- mid\nB;\n\n-- tail\n",
+	  "3:A\nB\n" },
+	/* ';' not at a line end does not split */
+	{ "INSERT INTO t VALUES ('a;b');\n",
+	  "1:INSERT INTO t VALUES ('a;b')\n" },
+	{ "A; B;\n", "1:A; B\n" },
+	/* trailing blanks after ';' */
+	{ "A;   \t\nB;", "1:A\n|2:B\n" },
+	/* the last statement may lack ';', even before a comment */
+	{ "A;\nB\n-- end\n", "1:A\n|2:B\n" },
+	/* empty statements are skipped */
+	{ ";\n  ;\nA;\n", "3:A\n" },
+	/* "--" not at a line start is SQL text */
+	{ "SELECT 1 -- x\n;\n", "1:SELECT 1 -- x\n" },
+	/* a NUL-free line without any newline */
+	{ "A", "1:A\n" },
+};
+
+START_TEST(test_sql_split)
+{
+	const struct split_case *c = &split_cases[_i];
+	char out[1024];
+
+	split_all(c->in, out, sizeof(out), 4096);
+	ck_assert_str_eq(out, c->out);
+}
+END_TEST
+
+START_TEST(test_sql_split_limit)
+{
+	char out[1024];
+
+	split_all("AAAAAAAAAA\nBBBBBBBBBB;\n", out, sizeof(out), 8);
+	ck_assert_str_eq(out, "|TOOLONG");
+	split_all("AAAA;\nBBBBBBBBBBBB;\n", out, sizeof(out), 8);
+	ck_assert_str_eq(out, "1:AAAA\n|TOOLONG");
+}
+END_TEST
+
 static Suite *
 make_suite(void)
 {
@@ -327,6 +409,11 @@ make_suite(void)
 	tcase_add_test(tc, test_norm_lookup);
 	tcase_add_test(tc, test_utf8_chars);
 	tcase_add_test(tc, test_quote_ident);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("sql");
+	tcase_add_loop_test(tc, test_sql_split, 0,
+	    sizeof(split_cases) / sizeof(split_cases[0]));
+	tcase_add_test(tc, test_sql_split_limit);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("open");
 	tcase_add_test(tc, test_open_password_file);
