@@ -1,4 +1,4 @@
-#!/bin/sh
+#!/bin/bash
 # `make demo`: a private MariaDB in a scratch directory, a demo domain and
 # user, facteur on high loopback ports with a self-signed certificate.
 #   demo.sh start BIN     (prints how to send and read a mail)
@@ -76,6 +76,9 @@ c="$demo/facteur.conf"
 if ! "$f" user list -c "$c" | grep -q '^demo@example.org'; then
 	echo demo-password | "$f" user add -c "$c" demo@example.org
 fi
+if ! "$f" admin list -c "$c" | grep -qx admin; then
+	echo demo-admin-password | "$f" admin add -c "$c" admin
+fi
 "$f" serve -c "$c" -f >"$demo/facteur.log" 2>&1 &
 echo $! > "$demo/facteur.pid"
 i=0
@@ -101,5 +104,9 @@ It lands in:
   $demo/vmail/example.org/demo/Maildir/new/
 Read it over IMAPS:
   curl -k 'imaps://127.0.0.1:9993/INBOX;UID=1' -u demo@example.org:demo-password
+Read it over POP3S:
+  curl -k 'pop3s://127.0.0.1:9995/1' -u demo@example.org:demo-password
+Admin page (accept the self-signed certificate):
+  https://127.0.0.1:8443/   admin / demo-admin-password
 Stop the demo:  make demo-stop
 MSG
