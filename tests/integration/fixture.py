@@ -155,8 +155,8 @@ class Facteur:
         self.proc = None
         self.ports = {}
         self.logfile = os.path.join(self.dir, "facteur.log")
-        self.mail_root = os.path.join(self.dir, "vmail")
-        self.queue_dir = os.path.join(self.dir, "queue")
+        self.mail_root = conf.get("mail_root", os.path.join(self.dir, "vmail"))
+        self.queue_dir = conf.get("queue_dir", os.path.join(self.dir, "queue"))
         self.conf_path = os.path.join(self.dir, "facteur.conf")
         self.cafile = None
         self.hostname = conf.pop("hostname", "mx.test.invalid")

@@ -8,7 +8,7 @@ zlib1g-dev libcrypt-dev check mariadb-server mariadb-client openssl
 python3 curl swaks isync fetchmail whois argon2 python3-dnslib
 dovecot-imapd dovecot-pop3d dovecot-lmtpd clang procps iproute2
 chromium chromium-driver python3-selenium
-debhelper dpkg-dev fakeroot lintian debootstrap systemd man-db"
+debhelper dpkg-dev fakeroot lintian debootstrap systemd man-db sslscan"
 missing=""
 for p in $pkgs; do
 	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
