@@ -247,9 +247,13 @@ fetch_one(struct imap_session *s, const struct fetch_spec *spec,
 		case FI_ENVELOPE:
 			buf_reset(&b);
 			imap_printf(s, "ENVELOPE ");
-			if (imapfmt_envelope(&b, fm.map.data, fm.map.len) < 0)
+			if (imapfmt_envelope(&b, fm.map.data, fm.map.len) < 0) {
+				/* never send a truncated item */
 				log_warn("%s imap fetch envelope too large",
 				    s->sid);
+				imap_printf(s, "NIL");
+				break;
+			}
 			write_fmt(s, &b);
 			break;
 		case FI_BODY:
@@ -258,9 +262,12 @@ fetch_one(struct imap_session *s, const struct fetch_spec *spec,
 			imap_printf(s, "%s ", it->kind == FI_BODY ? "BODY" :
 			    "BODYSTRUCTURE");
 			if (imapfmt_body(&b, tree_of(&fm), 0,
-			    it->kind == FI_BODYSTRUCTURE) < 0)
+			    it->kind == FI_BODYSTRUCTURE) < 0) {
 				log_warn("%s imap fetch bodystructure too "
 				    "large", s->sid);
+				imap_printf(s, "NIL");
+				break;
+			}
 			write_fmt(s, &b);
 			break;
 		case FI_SECTION:

@@ -87,7 +87,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		case IMAP_PARSE_NEED_MORE:
 			break;
 		case IMAP_PARSE_LITERAL:
-			if (imap_parser_literal_size(p) <= 8192 &&
+			if ((seed & 48) == 16) {
+				/* the caller reads the bytes itself (APPEND
+				 * streaming): skip them here */
+				uint64_t n = imap_parser_literal_size(p);
+
+				(void)imap_parser_partial_args(p, &used);
+				imap_parser_literal_streamed(p);
+				off += n < size - off ? (size_t)n : size - off;
+			} else if (imap_parser_literal_size(p) <= 8192 &&
 			    (seed & 8) == 0)
 				imap_parser_literal_accept(p);
 			else
