@@ -41,7 +41,15 @@ ap_is_atext(unsigned char c)
 	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
 	    (c >= '0' && c <= '9') || c >= 0x80)
 		return true;
-	return c != '\0' && strchr("!#$%&'*+-/=?^_`{|}~", c) != NULL;
+	switch (c) {
+	case '!': case '#': case '$': case '%': case '&': case '\'':
+	case '*': case '+': case '-': case '/': case '=': case '?':
+	case '^': case '_': case '`': case '{': case '|': case '}':
+	case '~':
+		return true;
+	default:
+		return false;
+	}
 }
 
 static void
@@ -86,7 +94,19 @@ ap_quoted(struct ap *a)
 {
 	a->i++;
 	while (a->i < a->n && a->s[a->i] != '"') {
-		char c = a->s[a->i];
+		size_t run = a->i;
+		char c;
+
+		/* copy a run of plain characters at once */
+		while (a->i < a->n && a->s[a->i] != '"' && a->s[a->i] != '\\' &&
+		    a->s[a->i] != '\r' && a->s[a->i] != '\n' &&
+		    a->s[a->i] != '\0')
+			a->i++;
+		if (ap_put(a, a->s + run, a->i - run) < 0)
+			return -1;
+		if (a->i >= a->n || a->s[a->i] == '"')
+			break;
+		c = a->s[a->i];
 
 		if (c == '\\' && a->i + 1 < a->n) {
 			a->i++;

@@ -94,6 +94,7 @@ imapfmt_string_human(struct buf *out, const char *s, size_t n)
 		return -1;
 	for (i = 0; i < n; i++) {
 		char c = s[i];
+		size_t run;
 
 		if (imf_is_space(c)) {
 			if (c != ' ' || space || out->len == pos)
@@ -107,10 +108,21 @@ imapfmt_string_human(struct buf *out, const char *s, size_t n)
 		if (c == '\0') {
 			c = (char)0x80;
 			modified = true;
-		} else if (c == '"' || c == '\\' || (unsigned char)c >= 0x80)
-			special = true;
-		if (buf_putc(out, c) < 0)
+			if (buf_putc(out, c) < 0)
+				return -1;
+			continue;
+		}
+		/* a run of ordinary characters in one append */
+		run = i;
+		while (i < n && !imf_is_space(s[i]) && s[i] != '\0') {
+			if (s[i] == '"' || s[i] == '\\' ||
+			    (unsigned char)s[i] >= 0x80)
+				special = true;
+			i++;
+		}
+		if (buf_append(out, s + run, i - run) < 0)
 			return -1;
+		i--;
 	}
 	if (space)
 		modified = true;	/* trailing white space dropped */

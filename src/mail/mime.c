@@ -159,7 +159,14 @@ mime_is_tchar(unsigned char c)
 {
 	if (c <= ' ' || c == 0x7f)
 		return false;
-	return strchr("()<>@,;:\\\"/[]?=", c) == NULL;
+	switch (c) {
+	case '(': case ')': case '<': case '>': case '@': case ',':
+	case ';': case ':': case '\\': case '"': case '/': case '[':
+	case ']': case '?': case '=':
+		return false;
+	default:
+		return true;
+	}
 }
 
 /* mime_lex_token: RFC 2045 token (8-bit tolerated). */
@@ -191,21 +198,33 @@ mime_lex_value(struct mime_ctx *c, struct mime_lex *l, struct mime_str *v)
 
 		l->i++;
 		while (l->i < l->n && l->s[l->i] != '"') {
-			char ch = l->s[l->i];
+			size_t run = l->i;
+			char ch;
 
+			/* copy a run of plain characters at once */
+			while (l->i < l->n && l->s[l->i] != '"' &&
+			    l->s[l->i] != '\\' && l->s[l->i] != '\r' &&
+			    l->s[l->i] != '\n' && l->s[l->i] != '\0')
+				l->i++;
+			if (buf_append(pool, l->s + run, l->i - run) < 0)
+				goto full;
+			if (l->i >= l->n || l->s[l->i] == '"')
+				break;
+			ch = l->s[l->i];
 			if (ch == '\\' && l->i + 1 < l->n) {
 				l->i++;
 				ch = l->s[l->i];
 			}
 			l->i++;
-			if (ch == '\r' || ch == '\n' || ch == '\0')
+			if (ch == '\r' || ch == '\n')
 				continue;
-			if (buf_putc(pool, ch) < 0) {
-				c->err = -1;
-				pool->len = start;
-				*v = mime_nil;
-				return false;
+			if (ch == '\0') {
+				if (buf_append(pool, "\xef\xbf\xbd", 3) < 0)
+					goto full;
+				continue;
 			}
+			if (buf_putc(pool, ch) < 0)
+				goto full;
 		}
 		if (l->i >= l->n) {
 			/* unterminated: not a value (Dovecot drops it) */
@@ -223,6 +242,11 @@ mime_lex_value(struct mime_ctx *c, struct mime_lex *l, struct mime_str *v)
 		v->off = (uint32_t)start;
 		v->len = (uint32_t)(pool->len - start);
 		return true;
+full:
+		c->err = -1;
+		pool->len = start;
+		*v = mime_nil;
+		return false;
 	}
 	if (!mime_lex_token(l, &p, &n))
 		return false;
