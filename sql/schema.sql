@@ -13,7 +13,10 @@
 --   virtual_aliases          no unique key: several rows with the same
 --                            source fan out; source '@domain' is the
 --                            catch-all of that domain.
--- New databases get utf8mb4 (ISPmail used utf8, i.e. utf8mb3; both work).
+-- New tables get utf8mb4 with the collation utf8mb4_uca1400_as_ci
+-- (MariaDB >= 10.10): case-insensitive like ISPmail's utf8_general_ci,
+-- but accent-sensitive, so "muller@" and "müller@" are two mailboxes.
+-- Existing ISPmail tables keep their own (accent-insensitive) collation.
 --
 -- Format rules for this file and migrations/*.sql (facteur splits them
 -- itself, see sql/README): a statement ends with ';' at the end of a
@@ -24,7 +27,7 @@ CREATE TABLE IF NOT EXISTS virtual_domains (
 	id int(11) NOT NULL AUTO_INCREMENT,
 	name varchar(50) NOT NULL,
 	PRIMARY KEY (id)
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_uca1400_as_ci;
 
 CREATE TABLE IF NOT EXISTS virtual_users (
 	id int(11) NOT NULL AUTO_INCREMENT,
@@ -36,7 +39,7 @@ CREATE TABLE IF NOT EXISTS virtual_users (
 	UNIQUE KEY email (email),
 	FOREIGN KEY (domain_id) REFERENCES virtual_domains(id)
 	    ON DELETE CASCADE
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_uca1400_as_ci;
 
 CREATE TABLE IF NOT EXISTS virtual_aliases (
 	id int(11) NOT NULL AUTO_INCREMENT,
@@ -46,4 +49,4 @@ CREATE TABLE IF NOT EXISTS virtual_aliases (
 	PRIMARY KEY (id),
 	FOREIGN KEY (domain_id) REFERENCES virtual_domains(id)
 	    ON DELETE CASCADE
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_uca1400_as_ci;

@@ -8,7 +8,7 @@ CREATE TABLE IF NOT EXISTS facteur_schema_version (
 	version int(11) NOT NULL,
 	applied_at datetime NOT NULL DEFAULT CURRENT_TIMESTAMP,
 	PRIMARY KEY (version)
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_uca1400_as_ci;
 
 -- Accounts of the admin page; password is "{SCHEME}hash" like users'.
 CREATE TABLE IF NOT EXISTS facteur_admins (
@@ -18,7 +18,7 @@ CREATE TABLE IF NOT EXISTS facteur_admins (
 	created datetime NOT NULL DEFAULT CURRENT_TIMESTAMP,
 	PRIMARY KEY (id),
 	UNIQUE KEY facteur_admins_name (name)
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_uca1400_as_ci;
 
 -- DKIM signing keys, one row per (domain, selector).
 CREATE TABLE IF NOT EXISTS facteur_dkim_keys (
@@ -30,4 +30,4 @@ CREATE TABLE IF NOT EXISTS facteur_dkim_keys (
 	created datetime NOT NULL DEFAULT CURRENT_TIMESTAMP,
 	PRIMARY KEY (id),
 	UNIQUE KEY facteur_dkim_keys_domain_selector (domain, selector)
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_uca1400_as_ci;

@@ -149,16 +149,18 @@ static int
 resolve_final(struct resolve *r, const char *addr, int is_user)
 {
 	const char *dom = dir_domain_of(addr);
+	char stored[DIR_ADDR_MAX + 1];
 	int rc;
 
 	if (is_user < 0) {
 		r->lookups++;
-		is_user = dir_conn_user_exists(r->c, addr, &r->why);
+		is_user = dir_conn_user_email(r->c, addr, stored,
+		    sizeof(stored), &r->why);
 		if (is_user < 0)
 			return -1;
+		if (is_user)
+			return resolve_add(r, stored, true);
 	}
-	if (is_user)
-		return resolve_add(r, addr, true);
 	if (dom == NULL || *dom == '\0')
 		return 0;
 	rc = resolve_domain_local(r, dom);
@@ -226,7 +228,7 @@ resolve_dests(struct resolve *r, const char *addr, struct dir_list *l,
 static int
 resolve_expand(struct resolve *r, const char *addr, int depth)
 {
-	char catchall[DIR_ADDR_MAX + 2];
+	char catchall[DIR_ADDR_MAX + 2], stored[DIR_ADDR_MAX + 1];
 	const char *dom;
 	struct dir_list l;
 	int rc, is_user;
@@ -246,13 +248,14 @@ resolve_expand(struct resolve *r, const char *addr, int depth)
 		return rc;
 	}
 	dir_list_free(&l);
-	/* 2. the user's own address */
+	/* 2. the user's own address, as stored */
 	r->lookups++;
-	is_user = dir_conn_user_exists(r->c, addr, &r->why);
+	is_user = dir_conn_user_email(r->c, addr, stored, sizeof(stored),
+	    &r->why);
 	if (is_user < 0)
 		return -1;
 	if (is_user)
-		return resolve_add(r, addr, true);
+		return resolve_add(r, stored, true);
 	/* 3. the catch-all of the domain */
 	dom = dir_domain_of(addr);
 	if (dom != NULL && *dom != '\0' && addr[0] != '@') {

@@ -169,8 +169,10 @@ int dir_sql_next(const char *text, size_t len, size_t *pos, unsigned *lineno,
     struct buf *stmt, unsigned *first_r);
 
 /* --- lookups that reuse one borrowed connection (alias.c, user.c) --- */
-int dir_conn_user_exists(struct db_conn *c, const char *email,
-    const char **error_r);
+/* dir_conn_user_email: is email a user? 1 with its stored address
+ * (ASCII lower-cased) in stored_r / 0 / -1. */
+int dir_conn_user_email(struct db_conn *c, const char *email, char *stored_r,
+    size_t storedlen, const char **error_r);
 int dir_conn_domain_id(struct db_conn *c, const char *domain, int64_t *id_r,
     const char **error_r);
 

@@ -236,7 +236,7 @@ schema_connect(struct dir *d, const char **error_r)
 		return NULL;
 	/* an identifier cannot be a parameter; it is quoted above */
 	sql = xasprintf("CREATE DATABASE IF NOT EXISTS %s CHARACTER SET "
-	    "utf8mb4", ident);
+	    "utf8mb4 COLLATE utf8mb4_uca1400_as_ci", ident);
 	rc = db_run(c, sql, false, NULL, 0, NULL, NULL, &st, &why);
 	free(sql);
 	db_conn_close(c);

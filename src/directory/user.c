@@ -31,8 +31,8 @@
 static const char SQL_USER_GET[] =
     "SELECT id, email, password, quota FROM virtual_users "
     "WHERE email = ? ORDER BY id LIMIT 1";
-static const char SQL_USER_EXISTS[] =
-    "SELECT 1 FROM virtual_users WHERE email = ? LIMIT 1";
+static const char SQL_USER_EMAIL[] =
+    "SELECT email FROM virtual_users WHERE email = ? ORDER BY id LIMIT 1";
 static const char SQL_USER_ADD[] =
     "INSERT INTO virtual_users (domain_id, email, password, quota) "
     "VALUES (?, ?, ?, ?)";
@@ -78,18 +78,25 @@ user_quota_parse(const char *s)
 }
 
 int
-dir_conn_user_exists(struct db_conn *c, const char *email,
-    const char **error_r)
+dir_conn_user_email(struct db_conn *c, const char *email, char *stored_r,
+    size_t storedlen, const char **error_r)
 {
 	struct dir_list l;
 	struct db_val p[1];
-	int rc;
+	int rc = 0;
 
 	p[0] = DB_S(email);
-	if (db_run(c, SQL_USER_EXISTS, true, p, 1, &l, NULL, NULL,
+	if (db_run(c, SQL_USER_EMAIL, true, p, 1, &l, NULL, NULL,
 	    error_r) < 0)
 		return -1;
-	rc = l.nrows > 0;
+	if (l.nrows > 0) {
+		rc = 1;
+		/* the stored spelling (the collation may have matched another
+		 * case of a non-ASCII letter); the query's as a fallback */
+		if (str_copy(stored_r, l.rows[0], storedlen) >= storedlen)
+			str_copy(stored_r, email, storedlen);
+		str_lower(stored_r);
+	}
 	dir_list_free(&l);
 	return rc;
 }

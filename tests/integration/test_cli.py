@@ -304,6 +304,32 @@ class CliTest(unittest.TestCase):
                     return v.strip()
         return "vmail"
 
+    def test_user_accents_distinct(self):
+        """New tables compare case-insensitively but accent-sensitively."""
+        for u in ("müller@example.org", "muller@example.org"):
+            p = self.cli("user", "add", u, input=u + "\n")
+            self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(self.cli("user", "verify", "muller@example.org",
+                                  input="müller@example.org\n").returncode,
+                         1)
+        self.assertEqual(self.cli("user", "verify", "MÜLLER@example.org",
+                                  input="müller@example.org\n").returncode,
+                         0)
+        # local destinations come back as stored, so case variants of a
+        # non-ASCII letter meet in one mailbox (and one delivery)
+        for a in ("Müller@Example.org", "MÜLLER@example.org"):
+            p = self.cli("alias", "resolve", a)
+            self.assertEqual(p.stdout, "müller@example.org\tlocal\n")
+        self.sql("INSERT INTO virtual_aliases (domain_id, source, "
+                 "destination) SELECT id, 'both@example.org', "
+                 "'MÜLLER@example.org, müller@example.org, "
+                 "muller@example.org' FROM virtual_domains "
+                 "WHERE name = 'example.org'")
+        p = self.cli("alias", "resolve", "both@example.org")
+        self.assertEqual(sorted(p.stdout.splitlines()),
+                         ["muller@example.org\tlocal",
+                          "müller@example.org\tlocal"])
+
     # -- SQL metacharacters and UTF-8 are data --------------------------
     def test_sql_metacharacters(self):
         users = ["o'brien@example.org",
