@@ -103,6 +103,13 @@ class _Handler(socketserver.StreamRequestHandler):
 
     def handle(self):
         rx = self.server.rx
+        rx.enter()
+        try:
+            self.session(rx)
+        finally:
+            rx.leave()
+
+    def session(self, rx):
         sock = self.request
         rx.note_session()
         tls = False
@@ -124,7 +131,9 @@ class _Handler(socketserver.StreamRequestHandler):
             cmd = line.decode("utf-8", "replace").rstrip("\r\n")
             up = cmd.upper()
             rx.commands.append(cmd)
-            if up.startswith("EHLO"):
+            if up.startswith("EHLO") and rx.ehlo_fails:
+                self.send("502 5.5.2 EHLO not supported")
+            elif up.startswith("EHLO"):
                 ext = ["PIPELINING", "8BITMIME", "SIZE %d" % rx.size]
                 if rx.smtputf8:
                     ext.append("SMTPUTF8")
@@ -185,6 +194,8 @@ class _Handler(socketserver.StreamRequestHandler):
                     if l == b".\r\n":
                         break
                     lines.append(l)
+                if rx.data_delay:
+                    time.sleep(rx.data_delay)
                 code, text = rx.data_reply()
                 if code // 100 == 2:
                     rx.record(mail, rcpts, lines, tls, auth)
@@ -226,6 +237,10 @@ class Receiver:
         self.port = port
         self.implicit_tls = implicit_tls
         self.broken_tls = broken_tls
+        self.ehlo_fails = False
+        self.data_delay = 0
+        self.active = 0
+        self.max_active = 0
         self.name = name or "rx-" + ip
         self.starttls = starttls
         self.auth = auth
@@ -256,6 +271,15 @@ class Receiver:
             self.server.shutdown()
             self.server.server_close()
             self.server = None
+
+    def enter(self):
+        with self.lock:
+            self.active += 1
+            self.max_active = max(self.max_active, self.active)
+
+    def leave(self):
+        with self.lock:
+            self.active -= 1
 
     def note_session(self):
         with self.lock:
@@ -316,6 +340,14 @@ class QueueDelivery(unittest.TestCase):
         z.add("badtls.test. 60 IN MX 10 mx11.test.")
         z.add("mx11.test. 60 IN A 127.0.0.11")
         z.add("small.test. 60 IN MX 10 mx12.test.")
+        for i in range(17, 24):
+            z.add("mx%d.test. 60 IN A 127.0.0.%d" % (i, i))
+        z.add("fwd.test. 60 IN MX 10 mx17.test.")
+        z.add("senderdom.test. 60 IN MX 10 mx18.test.")
+        z.add("conc.test. 60 IN MX 10 mx20.test.")
+        z.add("utf.test. 60 IN MX 10 mx21.test.")
+        z.add("helo.test. 60 IN MX 10 mx22.test.")
+        z.add("eight.test. 60 IN MX 10 mx23.test.")
         z.add("v6only.test. 60 IN MX 10 mxv6.test.")
         z.add("mxv6.test. 60 IN AAAA ::1")
         z.add("big.test. 60 IN MX 10 mx13.test.")
@@ -330,7 +362,7 @@ class QueueDelivery(unittest.TestCase):
         cls.f.stop()
         cls.dns.stop()
 
-    def submit(self, rcpts, body=None, subject="test"):
+    def submit(self, rcpts, body=None, subject="test", options=()):
         if isinstance(rcpts, str):
             rcpts = [rcpts]
         if body is None:
@@ -340,7 +372,8 @@ class QueueDelivery(unittest.TestCase):
         s = self.f.smtp_tls("submission")
         try:
             s.login("alice@example.org", PASSWORD)
-            s.sendmail("alice@example.org", rcpts, body)
+            s.sendmail("alice@example.org", rcpts, body,
+                       mail_options=list(options))
         finally:
             s.quit()
 
@@ -584,6 +617,112 @@ class QueueDelivery(unittest.TestCase):
         finally:
             rx.stop()
 
+    def test_remote_sender_bounce_goes_through_queue(self):
+        """An alias forwards to a remote address that refuses: the DSN
+        goes to the remote sender through the queue, with MAIL FROM:<>.
+        A null-sender message that fails gets no DSN at all."""
+        self.f.add_alias("fwd@example.org", "gone@fwd.test")
+        self.f.add_alias("fwd2@example.org", "gone2@fwd.test")
+        rx = Receiver("127.0.0.17", self.port)
+        rx.rcpt_script["gone@fwd.test"] = [(550, "5.1.1 gone")]
+        rx.rcpt_script["gone2@fwd.test"] = [(550, "5.1.1 gone too")]
+        rx.start()
+        snd = Receiver("127.0.0.18", self.port).start()
+        try:
+            self.f.deliver("fwd@example.org", "Subject: fwd-bounce\r\n\r\n"
+                           "x\r\n", sender="someone@senderdom.test")
+            self.assertTrue(wait_for(lambda: snd.count_for(
+                "someone@senderdom.test"), 20), self.f.log()[-3000:])
+            m = snd.messages[0]
+            self.assertEqual(m["from"].split()[0], "<>")
+            text = b"".join(m["lines"]).decode("utf-8", "replace")
+            self.assertIn("report-type=delivery-status", text)
+            self.assertIn("Final-Recipient: rfc822; gone@fwd.test", text)
+            self.assertIn("Diagnostic-Code: smtp; 550 5.1.1 gone", text)
+            self.assertIn("Subject: fwd-bounce", text)
+            # null sender: the failure is final, and nobody hears of it
+            self.f.deliver("fwd2@example.org", "Subject: fwd-null\r\n\r\n"
+                           "x\r\n", sender="")
+            self.assertTrue(wait_for(lambda: "bounce skipped: null sender"
+                                     in self.f.log(), 20))
+            self.assertTrue(self.wait_gone("gone2@fwd.test"))
+            time.sleep(1)
+            self.assertEqual(len(snd.messages), 1)
+        finally:
+            rx.stop()
+            snd.stop()
+
+    def test_8bitmime_passed_on(self):
+        rx = Receiver("127.0.0.23", self.port).start()
+        try:
+            body = ("From: alice@example.org\r\nTo: e@eight.test\r\n"
+                    "Subject: 8bit\r\nContent-Type: text/plain; "
+                    "charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n"
+                    "\r\nd\u00e9j\u00e0 vu\r\n").encode()
+            self.submit("e@eight.test", body=body,
+                        options=["BODY=8BITMIME"])
+            self.assertTrue(wait_for(lambda: rx.count_for("e@eight.test"),
+                                     20), self.f.log()[-3000:])
+            mails = [c for c in rx.commands if c.upper().startswith("MAIL")]
+            self.assertIn("BODY=8BITMIME", mails[-1])
+            self.assertIn("SIZE=", mails[-1])
+            self.assertIn("d\u00e9j\u00e0 vu".encode(),
+                          b"".join(rx.messages[0]["lines"]))
+        finally:
+            rx.stop()
+
+    def test_smtputf8_required_but_missing_bounces(self):
+        rx = Receiver("127.0.0.21", self.port)
+        rx.smtputf8 = False
+        rx.start()
+        try:
+            self.submit("j\u00f6rg@utf.test", options=["SMTPUTF8"],
+                        body="Subject: utf\r\n\r\nhi\r\n")
+            m = self.wait_dsn("utf.test")
+            self.assertTrue(m, self.f.log()[-3000:])
+            self.assertIn(b"Status: 5.6.7", m)
+            self.assertEqual(rx.messages, [])
+        finally:
+            rx.stop()
+
+    def test_helo_fallback(self):
+        rx = Receiver("127.0.0.22", self.port)
+        rx.ehlo_fails = True
+        rx.start()
+        try:
+            self.submit("h@helo.test")
+            self.assertTrue(wait_for(lambda: rx.count_for("h@helo.test"),
+                                     20), self.f.log()[-3000:])
+            self.assertTrue([c for c in rx.commands
+                             if c.upper().startswith("HELO ")])
+            self.assertFalse(rx.messages[0]["tls"])
+            # no extensions without EHLO: plain MAIL FROM
+            mails = [c for c in rx.commands if c.upper().startswith("MAIL")]
+            self.assertEqual(mails[-1], "MAIL FROM:<alice@example.org>")
+        finally:
+            rx.stop()
+
+    def test_per_domain_concurrency_limit(self):
+        rx = Receiver("127.0.0.20", self.port)
+        rx.data_delay = 0.6
+        rx.start()
+        n = 12
+        try:
+            s = self.f.smtp_tls("submission")
+            s.login("alice@example.org", PASSWORD)
+            for i in range(n):
+                s.sendmail("alice@example.org", ["c%d@conc.test" % i],
+                           "Subject: c%d\r\n\r\nx\r\n" % i)
+            s.quit()
+            self.assertTrue(wait_for(lambda: len(rx.messages) >= n, 30),
+                            self.f.log()[-3000:])
+            self.assertLessEqual(rx.max_active, 5)
+            self.assertGreaterEqual(rx.max_active, 2)
+            for i in range(n):
+                self.assertEqual(rx.count_for("c%d@conc.test" % i), 1)
+        finally:
+            rx.stop()
+
     def test_cli_list_show_retry_delete(self):
         self.submit("q1@cli.test", subject="cli-one")
         self.submit("q2@cli.test", subject="cli-two")
@@ -622,6 +761,55 @@ class QueueDelivery(unittest.TestCase):
             self.assertEqual(rx.count_for("q1@cli.test"), 0)
         finally:
             rx.stop()
+
+
+@unittest.skipUnless(HAVE_DNSLIB, "python3-dnslib not installed")
+class QueueExpiry(unittest.TestCase):
+    """queue_lifetime passed: the recipient bounces with its last
+    temporary status."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.dns = Dns()
+        cls.dns.start()
+        cls.port = free_port()
+        os.environ["FACTEUR_SMTP_PORT"] = str(cls.port)
+        os.environ["FACTEUR_SMTP_TIMEOUT_MS"] = "5000"
+        cls.f = Facteur("queueexp", dns_server="127.0.0.1:%d" % cls.dns.port,
+                        queue_retry="1s", queue_lifetime="3s")
+        cls.f.start()
+        cls.f.add_domain("example.org")
+        cls.f.add_user("alice@example.org", PASSWORD)
+        cls.dns.zone.add("exp.test. 60 IN MX 10 mx.exp.test.")
+        cls.dns.zone.add("mx.exp.test. 60 IN A 127.0.0.19")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.f.stop()
+        cls.dns.stop()
+
+    def test_expired_bounces(self):
+        s = self.f.smtp_tls("submission")
+        s.login("alice@example.org", PASSWORD)
+        s.sendmail("alice@example.org", ["late@exp.test"],
+                   "Subject: too-late\r\n\r\nx\r\n")
+        s.quit()
+
+        def dsn():
+            box = "alice@example.org"
+            for n in self.f.messages(box):
+                m = self.f.read_message(box, n)
+                if b"late@exp.test" in m:
+                    return m
+            return None
+        m = wait_for(dsn, 20, 0.2)
+        self.assertTrue(m, self.f.log()[-3000:])
+        self.assertIn(b"Action: failed", m)
+        self.assertIn(b"Status: 4.4.1", m)
+        self.assertIn(b"Connection refused", m)
+        self.assertIn("status=expired", self.f.log())
+        self.assertGreaterEqual(self.f.log().count(
+            "deferred to=<late@exp.test>"), 2)
 
 
 @unittest.skipUnless(HAVE_DNSLIB, "python3-dnslib not installed")
