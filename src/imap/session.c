@@ -496,6 +496,10 @@ imap_session_run(struct conn *c, const struct session_info *si, void *arg)
 			break;
 		}
 		set_limits(&s);
+		/* nothing pipelined: give the buffers back while the client
+		 * thinks (idle connections dominate memory) */
+		if (conn_pending(c) == 0)
+			conn_release_buffers(c);
 		s.tag = NULL;
 		s.litbytes = 0;
 		rc = read_command(&s, &line);
