@@ -55,8 +55,9 @@ struct dns_rr {
 	char		 host[DNS_NAME_MAX + 1];
 	/* A (4 bytes), AAAA (16 bytes) */
 	uint8_t		 addr[16];
-	/* TXT: the character-strings concatenated (RFC 7208 3.3), malloc'ed,
-	 * NUL-terminated (may contain NULs: use txtlen); nstrings counts them */
+	/* TXT: the character-strings concatenated (RFC 7208 3.3),
+	 * malloc'ed, NUL-terminated (may hold NULs: use txtlen);
+	 * nstrings counts them */
 	char		*txt;
 	size_t		 txtlen;
 	size_t		 nstrings;

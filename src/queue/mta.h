@@ -62,7 +62,7 @@ struct mta_job {
 	bool		 smtputf8;	/* needs SMTPUTF8 */
 	bool		 eightbit;
 	/* out: for log lines */
-	char		 relay[320];	/* "mx.example[192.0.2.1]:25" or "none" */
+	char		 relay[320];	/* "mx.example[192.0.2.1]:25", "none" */
 	char		 tls[32];	/* "TLSv1.3" or "none" */
 };
 

@@ -125,29 +125,33 @@ START_TEST(test_env_null_sender)
 }
 END_TEST
 
+#define H "version=1\nid=abc\narrival=1\nsender=-\n"
+#define R "rcpt=sent 0 0 0 a@b - - -\n"
 static const char *const bad_envs[] = {
 	"",
 	"version=1\n",
 	/* no end line: a torn write */
-	"version=1\nid=abc\narrival=1\nsender=-\nrcpt=pending 0 0 0 a@b - - -\n",
-	"version=2\nid=abc\narrival=1\nsender=-\nrcpt=pending 0 0 0 a@b - - -\nend\n",
-	"version=1\nid=a/b\narrival=1\nsender=-\nrcpt=pending 0 0 0 a@b - - -\nend\n",
-	"version=1\nid=abc\narrival=x\nsender=-\nrcpt=pending 0 0 0 a@b - - -\nend\n",
-	"version=1\nid=abc\narrival=1\nsender=-\nrcpt=sent 0 0 0 a@b - -\nend\n",
-	"version=1\nid=abc\narrival=1\nsender=-\nrcpt=lost 0 0 0 a@b - - -\nend\n",
-	"version=1\nid=abc\narrival=1\nsender=-\nrcpt=sent 0 0 2 a@b - - -\nend\n",
-	"version=1\nid=abc\narrival=1\nsender=-\nrcpt=sent 0 0 0 a@b - - - x\nend\n",
-	"version=1\nid=abc\narrival=1\nsender=%4\nrcpt=sent 0 0 0 a@b - - -\nend\n",
-	"version=1\nid=abc\narrival=1\nsender=%00\nrcpt=sent 0 0 0 a@b - - -\nend\n",
-	"version=1\nid=abc\narrival=1\nsender=%zz\nrcpt=sent 0 0 0 a@b - - -\nend\n",
-	"version=1\nid=abc\narrival=1\nsender=-\nrcpt=sent 0 0 0 - - - -\nend\n",
-	"version=1\nid=abc\narrival=1\nsender=-\nend\n",
-	"version=1\nid=abc\narrival=1\nsender=-\nbogus=1\nrcpt=sent 0 0 0 a@b - - -\nend\n",
-	"version=1\nid=abc\narrival=1\nsender=-\nrcpt=sent 0 0 0 a@b - - -\nend\nx=1\n",
-	"version=1\nid=abc\narrival=1\nsender=-\nsmtputf8=2\nrcpt=sent 0 0 0 a@b - - -\nend\n",
-	"version=1\nid=abc\narrival=1\nsender=-\nrcpt=sent 99999999999 0 0 a@b - - -\nend\n",
+	H "rcpt=pending 0 0 0 a@b - - -\n",
+	"version=2\nid=abc\narrival=1\nsender=-\n" R "end\n",
+	"version=1\nid=a/b\narrival=1\nsender=-\n" R "end\n",
+	"version=1\nid=abc\narrival=x\nsender=-\n" R "end\n",
+	H "rcpt=sent 0 0 0 a@b - -\nend\n",		/* 7 fields */
+	H "rcpt=lost 0 0 0 a@b - - -\nend\n",		/* bad state */
+	H "rcpt=sent 0 0 2 a@b - - -\nend\n",		/* notified=2 */
+	H "rcpt=sent 0 0 0 a@b - - - x\nend\n",	/* 9 fields */
+	"version=1\nid=abc\narrival=1\nsender=%4\n" R "end\n",
+	"version=1\nid=abc\narrival=1\nsender=%00\n" R "end\n",
+	"version=1\nid=abc\narrival=1\nsender=%zz\n" R "end\n",
+	H "rcpt=sent 0 0 0 - - - -\nend\n",		/* empty address */
+	H "end\n",					/* no recipient */
+	H "bogus=1\n" R "end\n",
+	H R "end\nx=1\n",
+	H "smtputf8=2\n" R "end\n",
+	H "rcpt=sent 99999999999 0 0 a@b - - -\nend\n",
 	"version=1\nnoequals\nend\n",
 };
+#undef H
+#undef R
 
 START_TEST(test_env_bad)
 {
