@@ -265,6 +265,9 @@ class TestImapBasics(ImapBase):
                          b"1")
         self.assertEqual(m.search(None, "LARGER", "100000")[1][0], b"")
         self.assertEqual(m.search("UTF-8", "SUBJECT", "cole")[1][0], b"2")
+        m.literal = "\u00e9cole".encode()
+        typ, data = m.search("UTF-8", "SUBJECT")
+        self.assertEqual((typ, data[0]), ("OK", b"2"))
         typ, data = m.uid("SEARCH", "ALL")
         self.assertEqual(typ, "OK")
         typ, data = m.search("KOI8-R", "ALL")
@@ -604,6 +607,24 @@ class TestImapLarge(ImapBase):
                         sizes.append(len(b))
                         self.assertNotIn(b"\r\n", b)
         self.assertEqual(sizes, [len(msg.replace(b"\r\n", b"\n"))])
+        m.logout()
+
+    def test_append_date_and_keywords(self):
+        m = self.imaps()
+        msg = b"Subject: dated\r\n\r\nx\r\n"
+        typ, data = m.append("Drafts", "(\\Draft $Label1)",
+                             '"01-Jan-2020 12:00:00 +0200"', msg)
+        self.assertEqual(typ, "OK")
+        m.select("Drafts")
+        typ, data = m.fetch("*", "(FLAGS INTERNALDATE)")
+        self.assertIn(b"\\Draft", data[0])
+        self.assertIn(b"$Label1", data[0])
+        t = imaplib.Internaldate2tuple(data[0])
+        self.assertEqual(time.mktime(t), 1577872800)
+        typ, data = m.search(None, "KEYWORD", "$Label1")
+        self.assertNotEqual(data[0], b"")
+        typ, data = m.search(None, "BEFORE", "2-Jan-2020")
+        self.assertNotEqual(data[0], b"")
         m.logout()
 
     def test_quota_and_literal_errors(self):
