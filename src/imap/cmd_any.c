@@ -27,7 +27,7 @@ cmd_noop(struct imap_session *s, const struct imap_arg *args, size_t nargs)
 {
 	(void)args;
 	if (nargs != 0)
-		return imap_bad(s, "NOOP takes no arguments"), 0;
+		return imap_bad(s, "NOOP takes no arguments");
 	if (s->state == IMAP_ST_SELECTED && imap_sync(s, true) < 0)
 		return -1;
 	imap_tagged(s, "OK", "NOOP completed.");
@@ -56,14 +56,14 @@ cmd_id(struct imap_session *s, const struct imap_arg *args, size_t nargs)
 
 	if (nargs != 1 || (args[0].type != IMAP_ARG_LIST &&
 	    !imap_arg_is_nil(&args[0])))
-		return imap_bad(s, "ID needs a list or NIL"), 0;
+		return imap_bad(s, "ID needs a list or NIL");
 	l = &args[0];
 	if (l->type == IMAP_ARG_LIST && (l->count % 2 != 0 || l->count > 60))
-		return imap_bad(s, "Invalid ID list"), 0;
+		return imap_bad(s, "Invalid ID list");
 	if (l->type == IMAP_ARG_LIST) {
 		for (i = 0; i + 1 < l->count; i += 2) {
 			if (!imap_arg_is_string(&l->list[i]))
-				return imap_bad(s, "Invalid ID list"), 0;
+				return imap_bad(s, "Invalid ID list");
 			if (imap_arg_is_nil(&l->list[i + 1]) ||
 			    !imap_arg_is_string(&l->list[i + 1]))
 				continue;
@@ -87,10 +87,10 @@ cmd_enable(struct imap_session *s, const struct imap_arg *args,
 	size_t i;
 
 	if (nargs == 0)
-		return imap_bad(s, "ENABLE needs capabilities"), 0;
+		return imap_bad(s, "ENABLE needs capabilities");
 	for (i = 0; i < nargs; i++)
 		if (args[i].type != IMAP_ARG_ATOM)
-			return imap_bad(s, "Invalid capability"), 0;
+			return imap_bad(s, "Invalid capability");
 	/* no ENABLE-able extension is implemented yet (CONDSTORE, QRESYNC
 	 * and UTF8=ACCEPT are for later): ENABLED lists none */
 	imap_printf(s, "* ENABLED\r\n");

@@ -119,10 +119,10 @@ cmd_starttls(struct imap_session *s, const struct imap_arg *args,
 
 	(void)args;
 	if (nargs != 0)
-		return imap_bad(s, "STARTTLS takes no arguments"), 0;
+		return imap_bad(s, "STARTTLS takes no arguments");
 	if (s->tls || s->kind != LK_IMAP || s->srv->tls == NULL)
 		return imap_bad(s, "TLS is already active or not "
-		    "available"), 0;
+		    "available");
 	imap_tagged(s, "OK", "Begin TLS negotiation now.");
 	if (conn_flush(s->c) < 0)
 		return -1;
@@ -142,7 +142,7 @@ cmd_login(struct imap_session *s, const struct imap_arg *args,
 {
 	if (nargs != 2 || !imap_arg_is_string(&args[0]) ||
 	    !imap_arg_is_string(&args[1]))
-		return imap_bad(s, "LOGIN needs user name and password"), 0;
+		return imap_bad(s, "LOGIN needs user name and password");
 	if (plaintext_refused(s)) {
 		imap_tagged(s, "NO", "[PRIVACYREQUIRED] Plaintext "
 		    "authentication disallowed without TLS (use STARTTLS)");
@@ -170,7 +170,7 @@ cmd_authenticate(struct imap_session *s, const struct imap_arg *args,
 	int rc;
 
 	if (nargs < 1 || nargs > 2 || args[0].type != IMAP_ARG_ATOM)
-		return imap_bad(s, "AUTHENTICATE needs a mechanism"), 0;
+		return imap_bad(s, "AUTHENTICATE needs a mechanism");
 	if (!str_ieq(args[0].str, "PLAIN")) {
 		imap_tagged(s, "NO", "[CANNOT] Unsupported authentication "
 		    "mechanism");
@@ -184,7 +184,7 @@ cmd_authenticate(struct imap_session *s, const struct imap_arg *args,
 	buf_init(&line, 8192);
 	if (nargs == 2) {
 		if (!imap_arg_is_string(&args[1]))
-			return imap_bad(s, "Invalid initial response"), 0;
+			return imap_bad(s, "Invalid initial response");
 		resp = args[1].str;
 		rlen = args[1].len;
 	} else {
@@ -194,7 +194,7 @@ cmd_authenticate(struct imap_session *s, const struct imap_arg *args,
 		crc = conn_readline(s->c, &line, 8192);
 		if (crc == CONN_TOOLONG) {
 			buf_free(&line);
-			return imap_bad(s, "Response too long"), 0;
+			return imap_bad(s, "Response too long");
 		}
 		if (crc != CONN_LINE) {
 			buf_free(&line);

@@ -54,24 +54,24 @@ do_copy(struct imap_session *s, const struct imap_arg *args, size_t nargs,
 	int ex;
 
 	if (nargs != 2)
-		return imap_bad(s, "Sequence set and mailbox expected"), 0;
+		return imap_bad(s, "Sequence set and mailbox expected");
 	if (imap_mbname(&args[1], name, sizeof(name), &why) < 0)
-		return imap_tagged(s, "NO", "[CANNOT] %s", why), 0;
+		return imap_tagged(s, "NO", "[CANNOT] %s", why);
 	if (!mstore_name_is_inbox(name) && mstore_name_check(name, &why) < 0)
 		return imap_tagged(s, "NO", "[CANNOT] Invalid mailbox name: "
-		    "%s", why), 0;
+		    "%s", why);
 	if (imap_seqset_arg(s, &args[0], s->uid, &set, &why) < 0)
-		return imap_bad(s, why), 0;
+		return imap_bad(s, why);
 	if (move && mbox_readonly(s->mb)) {
 		seqset_free(&set);
 		return imap_tagged(s, "NO", "[CANNOT] Mailbox is "
-		    "read-only"), 0;
+		    "read-only");
 	}
 	ex = mstore_exists(s->st, name);
 	if (ex == 0) {
 		seqset_free(&set);
 		return imap_tagged(s, "NO", "[TRYCREATE] Mailbox doesn't "
-		    "exist: %s", name), 0;
+		    "exist: %s", name);
 	}
 	idx = imap_seqset_indexes(s, &set, s->uid, &n);
 	seqset_free(&set);
@@ -79,12 +79,12 @@ do_copy(struct imap_session *s, const struct imap_arg *args, size_t nargs,
 		free(idx);
 		if (imap_sync(s, true) < 0)
 			return -1;
-		return imap_tagged(s, "OK", "No messages found."), 0;
+		return imap_tagged(s, "OK", "No messages found.");
 	}
 	if (move && strcmp(name, mbox_name(s->mb)) == 0) {
 		free(idx);
 		return imap_tagged(s, "NO", "[CANNOT] Source and destination "
-		    "are the same mailbox"), 0;
+		    "are the same mailbox");
 	}
 	src = calloc(n, sizeof(*src));
 	dst = calloc(n, sizeof(*dst));
@@ -92,7 +92,7 @@ do_copy(struct imap_session *s, const struct imap_arg *args, size_t nargs,
 		free(idx);
 		free(src);
 		free(dst);
-		return imap_no_ferr(s, FERR_INTERNAL, NULL), 0;
+		return imap_no_ferr(s, FERR_INTERNAL, NULL);
 	}
 	for (i = 0; i < n; i++)
 		src[i] = mbox_msg_uid(s->mb, idx[i]);
@@ -106,14 +106,14 @@ do_copy(struct imap_session *s, const struct imap_arg *args, size_t nargs,
 		free(dst);
 		if (e == FERR_NOTFOUND && mstore_exists(s->st, name) == 0)
 			return imap_tagged(s, "NO", "[TRYCREATE] Mailbox "
-			    "doesn't exist: %s", name), 0;
+			    "doesn't exist: %s", name);
 		if (e == FERR_NOTFOUND)
 			return imap_tagged(s, "NO", "[EXPUNGEISSUED] Some of "
-			    "the requested messages no longer exist"), 0;
+			    "the requested messages no longer exist");
 		if (e == FERR_QUOTA || e == FERR_NOSPACE)
 			return imap_tagged(s, "NO", "[OVERQUOTA] Quota "
-			    "exceeded"), 0;
-		return imap_no_ferr(s, e, NULL), 0;
+			    "exceeded");
+		return imap_no_ferr(s, e, NULL);
 	}
 	buf_init(&a, 1024 * 1024);
 	buf_init(&b, 1024 * 1024);

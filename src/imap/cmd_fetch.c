@@ -322,14 +322,14 @@ cmd_fetch(struct imap_session *s, const struct imap_arg *args,
 	bool gone = false;
 
 	if (nargs != 2 && !(nargs == 3 && args[2].type == IMAP_ARG_LIST))
-		return imap_bad(s, "FETCH needs a set and attributes"), 0;
+		return imap_bad(s, "FETCH needs a set and attributes");
 	if (nargs == 3)
-		return imap_bad(s, "FETCH modifiers are not supported"), 0;
+		return imap_bad(s, "FETCH modifiers are not supported");
 	if (fetch_parse(&args[1], s->uid, &spec, &why) < 0)
-		return imap_bad(s, why), 0;
+		return imap_bad(s, why);
 	if (imap_seqset_arg(s, &args[0], s->uid, &set, &why) < 0) {
 		fetch_spec_free(&spec);
-		return imap_bad(s, why), 0;
+		return imap_bad(s, why);
 	}
 	idx = imap_seqset_indexes(s, &set, s->uid, &n);
 	seqset_free(&set);
@@ -351,7 +351,7 @@ cmd_fetch(struct imap_session *s, const struct imap_arg *args,
 		return -1;
 	if (gone)
 		return imap_tagged(s, "NO", "[EXPUNGEISSUED] Some of the "
-		    "requested messages no longer exist."), 0;
+		    "requested messages no longer exist.");
 	imap_tagged(s, "OK", "Fetch completed.");
 	return 0;
 }

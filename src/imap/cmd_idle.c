@@ -26,7 +26,7 @@ cmd_idle(struct imap_session *s, const struct imap_arg *args, size_t nargs)
 
 	(void)args;
 	if (nargs != 0)
-		return imap_bad(s, "IDLE takes no arguments"), 0;
+		return imap_bad(s, "IDLE takes no arguments");
 	if (s->mb != NULL) {
 		nfd = store_notify_subscribe(mbox_path(s->mb));
 		if (imap_sync(s, true) < 0) {

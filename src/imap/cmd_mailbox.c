@@ -51,28 +51,28 @@ cmd_create(struct imap_session *s, const struct imap_arg *args,
 	enum ferr e;
 
 	if (nargs != 1)
-		return imap_bad(s, "CREATE needs a mailbox name"), 0;
+		return imap_bad(s, "CREATE needs a mailbox name");
 	if (imap_mbname(&args[0], name, sizeof(name), &why) < 0)
-		return imap_tagged(s, "NO", "[CANNOT] %s", why), 0;
+		return imap_tagged(s, "NO", "[CANNOT] %s", why);
 	len = strlen(name);
 	/* "create a parent only": a trailing separator is dropped */
 	if (len > 1 && name[len - 1] == '.')
 		name[len - 1] = '\0';
 	if (mstore_name_is_inbox(name))
 		return imap_tagged(s, "NO", "[ALREADYEXISTS] Mailbox already "
-		    "exists"), 0;
+		    "exists");
 	if (mstore_name_check(name, &why) < 0)
 		return imap_tagged(s, "NO", "[CANNOT] Invalid mailbox name: "
-		    "%s", why), 0;
+		    "%s", why);
 	e = mstore_create(s->st, name, &why);
 	if (e == FERR_EXISTS)
 		return imap_tagged(s, "NO", "[ALREADYEXISTS] Mailbox already "
-		    "exists"), 0;
+		    "exists");
 	if (e == FERR_INVALID)
 		return imap_tagged(s, "NO", "[CANNOT] %s",
-		    why != NULL ? why : "Invalid mailbox name"), 0;
+		    why != NULL ? why : "Invalid mailbox name");
 	if (e != FERR_NONE)
-		return imap_no_ferr(s, e, NULL), 0;
+		return imap_no_ferr(s, e, NULL);
 	imap_tagged(s, "OK", "Create completed.");
 	return 0;
 }
@@ -86,7 +86,7 @@ cmd_delete(struct imap_session *s, const struct imap_arg *args,
 	enum ferr e;
 
 	if (nargs != 1)
-		return imap_bad(s, "DELETE needs a mailbox name"), 0;
+		return imap_bad(s, "DELETE needs a mailbox name");
 	if (name_arg(s, &args[0], name, sizeof(name), false) < 0)
 		return 0;
 	if (s->mb != NULL && strcmp(mbox_name(s->mb), name) == 0) {
@@ -96,12 +96,12 @@ cmd_delete(struct imap_session *s, const struct imap_arg *args,
 	e = mstore_delete(s->st, name, &why);
 	if (e == FERR_NOTFOUND)
 		return imap_tagged(s, "NO", "[NONEXISTENT] Mailbox doesn't "
-		    "exist: %s", name), 0;
+		    "exist: %s", name);
 	if (e == FERR_INVALID || e == FERR_PERM)
 		return imap_tagged(s, "NO", "[CANNOT] %s",
-		    why != NULL ? why : "Cannot delete this mailbox"), 0;
+		    why != NULL ? why : "Cannot delete this mailbox");
 	if (e != FERR_NONE)
-		return imap_no_ferr(s, e, NULL), 0;
+		return imap_no_ferr(s, e, NULL);
 	imap_tagged(s, "OK", "Delete completed.");
 	return 0;
 }
@@ -115,7 +115,7 @@ cmd_rename(struct imap_session *s, const struct imap_arg *args,
 	enum ferr e;
 
 	if (nargs != 2)
-		return imap_bad(s, "RENAME needs two mailbox names"), 0;
+		return imap_bad(s, "RENAME needs two mailbox names");
 	if (name_arg(s, &args[0], from, sizeof(from), true) < 0 ||
 	    name_arg(s, &args[1], to, sizeof(to), false) < 0)
 		return 0;
@@ -156,12 +156,12 @@ do_subscribe(struct imap_session *s, const struct imap_arg *args,
 	enum ferr e;
 
 	if (nargs != 1)
-		return imap_bad(s, "Mailbox name expected"), 0;
+		return imap_bad(s, "Mailbox name expected");
 	if (name_arg(s, &args[0], name, sizeof(name), true) < 0)
 		return 0;
 	e = mstore_subscribe(s->st, name, on);
 	if (e != FERR_NONE)
-		return imap_no_ferr(s, e, NULL), 0;
+		return imap_no_ferr(s, e, NULL);
 	imap_tagged(s, "OK", "%s completed.", on ? "Subscribe" :
 	    "Unsubscribe");
 	return 0;
@@ -250,7 +250,7 @@ do_list(struct imap_session *s, const struct imap_arg *args, size_t nargs,
 			    "REMOTE") && !imap_arg_is_atom_ci(
 			    &args[0].list[i], "RECURSIVEMATCH"))
 				return imap_bad(s, "Unknown LIST selection "
-				    "option"), 0;
+				    "option");
 		}
 		args++;
 		nargs--;
@@ -269,12 +269,12 @@ do_list(struct imap_session *s, const struct imap_arg *args, size_t nargs,
 				opts |= LRET_SPECIAL;
 			else
 				return imap_bad(s, "Unknown LIST return "
-				    "option"), 0;
+				    "option");
 		}
 		nargs = 2;
 	}
 	if (nargs != 2 || !imap_arg_is_string(&args[0]))
-		return imap_bad(s, "LIST needs a reference and a pattern"), 0;
+		return imap_bad(s, "LIST needs a reference and a pattern");
 	ref = args[0].str;
 	if (args[1].type == IMAP_ARG_LIST && !lsub) {
 		pats = args[1].list;
@@ -286,9 +286,9 @@ do_list(struct imap_session *s, const struct imap_arg *args, size_t nargs,
 	for (j = 0; j < npats; j++)
 		if (!imap_arg_is_string(&pats[j]) || imap_arg_has_nul(&pats[j])
 		    || pats[j].len > MSTORE_NAME_MAX)
-			return imap_bad(s, "Invalid pattern"), 0;
+			return imap_bad(s, "Invalid pattern");
 	if (strlen(ref) > MSTORE_NAME_MAX)
-		return imap_bad(s, "Invalid reference"), 0;
+		return imap_bad(s, "Invalid reference");
 	if (npats == 1 && pats[0].len == 0) {
 		/* the hierarchy delimiter and root */
 		imap_printf(s, "* %s (\\Noselect) \".\" \"\"\r\n",
@@ -301,7 +301,7 @@ do_list(struct imap_session *s, const struct imap_arg *args, size_t nargs,
 		e = mstore_subscriptions(s->st, &subs, &nsubs);
 	if (e != FERR_NONE) {
 		mstore_list_free(&fl, nf);
-		return imap_no_ferr(s, e, NULL), 0;
+		return imap_no_ferr(s, e, NULL);
 	}
 	for (i = 0; i < nf; i++) {
 		if (!match_any(ref, pats, npats, fl[i].name))
@@ -379,7 +379,7 @@ cmd_status(struct imap_session *s, const struct imap_arg *args,
 
 	if (nargs != 2 || args[1].type != IMAP_ARG_LIST ||
 	    args[1].count == 0)
-		return imap_bad(s, "STATUS needs a mailbox and a list"), 0;
+		return imap_bad(s, "STATUS needs a mailbox and a list");
 	if (name_arg(s, &args[0], name, sizeof(name), true) < 0)
 		return 0;
 	for (i = 0; i < args[1].count; i++) {
@@ -389,14 +389,14 @@ cmd_status(struct imap_session *s, const struct imap_arg *args,
 		    str_ieq(it->str, "UIDNEXT") ||
 		    str_ieq(it->str, "UIDVALIDITY") ||
 		    str_ieq(it->str, "UNSEEN") || str_ieq(it->str, "SIZE")))
-			return imap_bad(s, "Invalid STATUS item"), 0;
+			return imap_bad(s, "Invalid STATUS item");
 	}
 	e = mstore_status(s->st, name, &st);
 	if (e == FERR_NOTFOUND)
 		return imap_tagged(s, "NO", "[NONEXISTENT] Mailbox doesn't "
-		    "exist: %s", name), 0;
+		    "exist: %s", name);
 	if (e != FERR_NONE)
-		return imap_no_ferr(s, e, NULL), 0;
+		return imap_no_ferr(s, e, NULL);
 	out[0] = '\0';
 	for (i = 0; i < args[1].count && off < sizeof(out); i++) {
 		it = &args[1].list[i];
@@ -436,7 +436,7 @@ cmd_namespace(struct imap_session *s, const struct imap_arg *args,
 {
 	(void)args;
 	if (nargs != 0)
-		return imap_bad(s, "NAMESPACE takes no arguments"), 0;
+		return imap_bad(s, "NAMESPACE takes no arguments");
 	imap_printf(s, "* NAMESPACE ((\"\" \".\")) NIL NIL\r\n");
 	imap_tagged(s, "OK", "Namespace completed.");
 	return 0;

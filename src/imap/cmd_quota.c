@@ -42,15 +42,15 @@ cmd_getquotaroot(struct imap_session *s, const struct imap_arg *args,
 	enum ferr e;
 
 	if (nargs != 1)
-		return imap_bad(s, "GETQUOTAROOT needs a mailbox"), 0;
+		return imap_bad(s, "GETQUOTAROOT needs a mailbox");
 	if (imap_mbname(&args[0], name, sizeof(name), &why) < 0)
-		return imap_tagged(s, "NO", "[CANNOT] %s", why), 0;
+		return imap_tagged(s, "NO", "[CANNOT] %s", why);
 	if (mstore_exists(s->st, name) != 1)
 		return imap_tagged(s, "NO", "[NONEXISTENT] Mailbox doesn't "
-		    "exist: %s", name), 0;
+		    "exist: %s", name);
 	e = mstore_quota(s->st, &used, &limit, &cused, &climit);
 	if (e != FERR_NONE)
-		return imap_no_ferr(s, e, NULL), 0;
+		return imap_no_ferr(s, e, NULL);
 	imap_printf(s, "* QUOTAROOT ");
 	imap_write_string(s, name, strlen(name));
 	if (limit != 0 || climit != 0)
@@ -68,15 +68,15 @@ cmd_getquota(struct imap_session *s, const struct imap_arg *args,
 	int r;
 
 	if (nargs != 1 || !imap_arg_is_string(&args[0]))
-		return imap_bad(s, "GETQUOTA needs a quota root"), 0;
+		return imap_bad(s, "GETQUOTA needs a quota root");
 	if (args[0].len != 0)
 		return imap_tagged(s, "NO", "[NONEXISTENT] No such quota "
-		    "root"), 0;
+		    "root");
 	r = quota_line(s);
 	if (r < 0)
-		return imap_no_ferr(s, FERR_TEMP, NULL), 0;
+		return imap_no_ferr(s, FERR_TEMP, NULL);
 	if (r == 0)
-		return imap_tagged(s, "NO", "[NONEXISTENT] No quota"), 0;
+		return imap_tagged(s, "NO", "[NONEXISTENT] No quota");
 	imap_tagged(s, "OK", "Getquota completed.");
 	return 0;
 }

@@ -37,12 +37,12 @@ cmd_search(struct imap_session *s, const struct imap_arg *args,
 	skip = search_charset(args, nargs);
 	if (skip < 0)
 		return imap_tagged(s, "NO", "[BADCHARSET (UTF-8 US-ASCII)] "
-		    "Unsupported charset"), 0;
+		    "Unsupported charset");
 	if (skip >= 0 && (size_t)skip >= nargs)
-		return imap_bad(s, "Missing search program"), 0;
+		return imap_bad(s, "Missing search program");
 	prog = search_parse(args + skip, nargs - (size_t)skip, &why);
 	if (prog == NULL)
-		return imap_bad(s, why), 0;
+		return imap_bad(s, why);
 	search_prepare(prog, count, count > 0 ?
 	    mbox_msg_uid(s->mb, count - 1) : 0, kw_lookup, s->mb);
 	text = search_needs_text(prog);

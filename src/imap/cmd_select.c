@@ -99,8 +99,8 @@ imap_seqset_arg(struct imap_session *s, const struct imap_arg *a,
 		if ((set->r[i].lo != SEQSET_STAR && set->r[i].lo > count) ||
 		    (set->r[i].hi != SEQSET_STAR && set->r[i].hi > count)) {
 			seqset_free(set);
-			*why_r = "[CLIENTBUG] Invalid messageset (message number too "
-			    "large)";
+			*why_r = "[CLIENTBUG] Invalid messageset "
+			    "(message number too large)";
 			return -1;
 		}
 	}
@@ -152,22 +152,22 @@ do_select(struct imap_session *s, const struct imap_arg *args, size_t nargs,
 	long unseen;
 
 	if (nargs != 1)
-		return imap_bad(s, "Mailbox name expected"), 0;
+		return imap_bad(s, "Mailbox name expected");
 	if (imap_mbname(&args[0], name, sizeof(name), &why) < 0)
-		return imap_tagged(s, "NO", "%s", why), 0;
+		return imap_tagged(s, "NO", "%s", why);
 	/* RFC 3501 6.3.1: a failed SELECT leaves no mailbox selected */
 	if (s->mb != NULL) {
 		imap_unselect(s);
 		imap_printf(s, "* OK [CLOSED] Previous mailbox closed.\r\n");
 	}
 	if (!mstore_name_is_inbox(name) && mstore_name_check(name, &why) < 0)
-		return imap_tagged(s, "NO", "[CANNOT] %s", why), 0;
+		return imap_tagged(s, "NO", "[CANNOT] %s", why);
 	e = mbox_open(s->st, name, ro ? MBOX_OPEN_RO : 0, &s->mb);
 	if (e != FERR_NONE) {
 		if (e == FERR_NOTFOUND)
 			return imap_tagged(s, "NO", "[NONEXISTENT] Mailbox "
-			    "doesn't exist: %s", name), 0;
-		return imap_no_ferr(s, e, NULL), 0;
+			    "doesn't exist: %s", name);
+		return imap_no_ferr(s, e, NULL);
 	}
 	s->state = IMAP_ST_SELECTED;
 	s->exists = mbox_count(s->mb);
@@ -234,7 +234,7 @@ cmd_close(struct imap_session *s, const struct imap_arg *args,
 
 	(void)args;
 	if (nargs != 0)
-		return imap_bad(s, "CLOSE takes no arguments"), 0;
+		return imap_bad(s, "CLOSE takes no arguments");
 	if (!mbox_readonly(s->mb))
 		e = expunge_deleted(s, NULL);
 	if (e == FERR_NONE && !mbox_readonly(s->mb))
@@ -253,7 +253,7 @@ cmd_unselect(struct imap_session *s, const struct imap_arg *args,
 {
 	(void)args;
 	if (nargs != 0)
-		return imap_bad(s, "UNSELECT takes no arguments"), 0;
+		return imap_bad(s, "UNSELECT takes no arguments");
 	imap_unselect(s);
 	imap_tagged(s, "OK", "Unselect completed.");
 	return 0;
@@ -265,7 +265,7 @@ cmd_check(struct imap_session *s, const struct imap_arg *args,
 {
 	(void)args;
 	if (nargs != 0)
-		return imap_bad(s, "CHECK takes no arguments"), 0;
+		return imap_bad(s, "CHECK takes no arguments");
 	if (imap_sync(s, true) < 0)
 		return -1;
 	imap_tagged(s, "OK", "Check completed.");
@@ -283,11 +283,11 @@ cmd_expunge(struct imap_session *s, const struct imap_arg *args,
 	memset(&set, 0, sizeof(set));
 	if (s->uid) {
 		if (nargs != 1)
-			return imap_bad(s, "UID EXPUNGE needs a UID set"), 0;
+			return imap_bad(s, "UID EXPUNGE needs a UID set");
 		if (imap_seqset_arg(s, &args[0], true, &set, &why) < 0)
-			return imap_bad(s, why), 0;
+			return imap_bad(s, why);
 	} else if (nargs != 0) {
-		return imap_bad(s, "EXPUNGE takes no arguments"), 0;
+		return imap_bad(s, "EXPUNGE takes no arguments");
 	}
 	if (mbox_readonly(s->mb)) {
 		seqset_free(&set);
@@ -299,7 +299,7 @@ cmd_expunge(struct imap_session *s, const struct imap_arg *args,
 	if (imap_sync(s, true) < 0)
 		return -1;
 	if (e != FERR_NONE)
-		return imap_no_ferr(s, e, NULL), 0;
+		return imap_no_ferr(s, e, NULL);
 	imap_tagged(s, "OK", "Expunge completed.");
 	return 0;
 }

@@ -29,7 +29,7 @@ cmd_store(struct imap_session *s, const struct imap_arg *args,
 	int r;
 
 	if (nargs < 3 || args[1].type != IMAP_ARG_ATOM)
-		return imap_bad(s, "STORE needs a set, an item and flags"), 0;
+		return imap_bad(s, "STORE needs a set, an item and flags");
 	item = args[1].str;
 	if (str_iprefix(item, "+FLAGS")) {
 		op = MBOX_STORE_ADD;
@@ -41,14 +41,14 @@ cmd_store(struct imap_session *s, const struct imap_arg *args,
 		op = MBOX_STORE_SET;
 		item += 5;
 	} else {
-		return imap_bad(s, "Invalid STORE item"), 0;
+		return imap_bad(s, "Invalid STORE item");
 	}
 	if (*item == '\0')
 		silent = false;
 	else if (str_ieq(item, ".SILENT"))
 		silent = true;
 	else
-		return imap_bad(s, "Invalid STORE item"), 0;
+		return imap_bad(s, "Invalid STORE item");
 	if (nargs == 3) {
 		flaglist = args[2];
 	} else {
@@ -59,12 +59,12 @@ cmd_store(struct imap_session *s, const struct imap_arg *args,
 	}
 	if (imap_flags_parse(&flaglist, &flags, kw, STORE_KW_MAX, &nkw,
 	    &why) < 0)
-		return imap_bad(s, why), 0;
+		return imap_bad(s, why);
 	if (mbox_readonly(s->mb))
 		return imap_tagged(s, "NO", "[CANNOT] Mailbox is "
-		    "read-only"), 0;
+		    "read-only");
 	if (imap_seqset_arg(s, &args[0], s->uid, &set, &why) < 0)
-		return imap_bad(s, why), 0;
+		return imap_bad(s, why);
 	nkw_before = mbox_keywords(s->mb, &names);
 	for (i = 0; i < nkw; i++) {
 		r = mbox_keyword_index(s->mb, kw[i], op != MBOX_STORE_REMOVE,
@@ -73,8 +73,8 @@ cmd_store(struct imap_session *s, const struct imap_arg *args,
 			seqset_free(&set);
 			if (e == FERR_LIMIT)
 				return imap_tagged(s, "NO", "[LIMIT] Too many "
-				    "keywords in this mailbox"), 0;
-			return imap_no_ferr(s, e, NULL), 0;
+				    "keywords in this mailbox");
+			return imap_no_ferr(s, e, NULL);
 		}
 		if (r == 1 && k < 32)
 			mask |= 1u << k;
@@ -105,9 +105,9 @@ cmd_store(struct imap_session *s, const struct imap_arg *args,
 		return -1;
 	if (err == FERR_NOTFOUND)
 		return imap_tagged(s, "NO", "Some of the messages no longer "
-		    "exist."), 0;
+		    "exist.");
 	if (err != FERR_NONE)
-		return imap_no_ferr(s, err, NULL), 0;
+		return imap_no_ferr(s, err, NULL);
 	imap_tagged(s, "OK", "Store completed.");
 	return 0;
 }

@@ -50,7 +50,7 @@ struct fetch_item {
 	bool		 partial;
 	uint64_t	 origin;
 	uint64_t	 count;
-	char		*name;		/* response name without <origin>:
+	char		*name;		/* response name, no <origin>:
 					 * "BODY[1.HEADER.FIELDS (A B)]" */
 };
 

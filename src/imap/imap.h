@@ -20,7 +20,7 @@ struct tls_ctx;
 struct imap_server {
 	const struct conf	*conf;
 	struct dir		*dir;
-	struct tls_ctx		*tls;	/* NULL: no TLS (tests only) */
+	struct tls_ctx		*tls;	/* NULL: no TLS (tests) */
 };
 
 /*

@@ -27,7 +27,8 @@
 #define IMAP_ARGS_MAX_PREAUTH	16
 #define IMAP_LITERAL_MAX	(64 * 1024)	/* non-APPEND literals */
 #define IMAP_LITERAL_MAX_PREAUTH 4096
-#define IMAP_LITERALS_TOTAL_MAX	(1024 * 1024)	/* per command, non-APPEND */
+/* all literals of one command (APPEND's message excepted) */
+#define IMAP_LITERALS_TOTAL_MAX	(1024 * 1024)
 #define IMAP_BAD_MAX		20		/* then BYE */
 #define IMAP_AUTHFAIL_MAX	5		/* then BYE */
 
@@ -62,8 +63,8 @@ struct imap_session {
 	uint32_t			 recent;
 	/* the command being run */
 	const char			*tag;
-	bool				 uid;		/* UID variant */
-	const char			*close_reason;	/* for the log */
+	bool				 uid;	/* UID variant */
+	const char			*close_reason;	/* log */
 };
 
 /*
@@ -79,7 +80,11 @@ typedef int (*imap_cmd_fn)(struct imap_session *s,
 int imap_printf(struct imap_session *s, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 int imap_write(struct imap_session *s, const void *p, size_t n);
-/* imap_tagged: "<tag> <status> <text>\r\n" (status "OK", "NO", "BAD"). */
+/*
+ * imap_tagged: "<tag> <status> <text>\r\n" (status "OK", "NO", "BAD").
+ * imap_tagged, imap_bad and imap_no_ferr always return 0, so a handler can
+ * end with "return imap_bad(...);": write errors show at the next flush.
+ */
 int imap_tagged(struct imap_session *s, const char *status,
     const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* imap_bad: BAD reply that counts toward IMAP_BAD_MAX. */

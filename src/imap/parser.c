@@ -58,7 +58,7 @@ struct imap_parser {
 	size_t		 linebytes;
 	size_t		 nargs;
 	struct plist	*stack;		/* stack[0] = top level */
-	size_t		 depth;		/* lists open (stack has depth+1) */
+	size_t		 depth;		/* open lists */
 	size_t		 stackcap;
 	const char	*error;
 	bool		 started;

@@ -38,10 +38,10 @@ enum imap_arg_type {
 
 struct imap_arg {
 	enum imap_arg_type	 type;
-	char			*str;	/* atom/quoted/literal bytes, NUL-
-					 * terminated (literals may hold NUL) */
+	char			*str;	/* the bytes, NUL-terminated
+					 * (a literal may hold NULs) */
 	size_t			 len;
-	struct imap_arg		*list;	/* IMAP_ARG_LIST children */
+	struct imap_arg		*list;	/* children of a list */
 	size_t			 count;
 };
 

@@ -50,15 +50,17 @@ imap_tagged(struct imap_session *s, const char *status, const char *fmt,
 	va_end(ap);
 	if (n < 0)
 		text[0] = '\0';
-	return imap_printf(s, "%s %s %s\r\n", s->tag != NULL ? s->tag : "*",
+	imap_printf(s, "%s %s %s\r\n", s->tag != NULL ? s->tag : "*",
 	    status, text);
+	return 0;
 }
 
 int
 imap_bad(struct imap_session *s, const char *text)
 {
 	s->nbad++;
-	return imap_tagged(s, "BAD", "%s", text);
+	imap_tagged(s, "BAD", "%s", text);
+	return 0;
 }
 
 static bool
@@ -177,8 +179,10 @@ imap_no_ferr(struct imap_session *s, enum ferr e, const char *text)
 		}
 	}
 	if (code == NULL)
-		return imap_tagged(s, "NO", "%s", text);
-	return imap_tagged(s, "NO", "[%s] %s", code, text);
+		imap_tagged(s, "NO", "%s", text);
+	else
+		imap_tagged(s, "NO", "[%s] %s", code, text);
+	return 0;
 }
 
 void

@@ -27,7 +27,7 @@ struct search_key;
 struct search_msg {
 	uint32_t	 seq;		/* 1-based */
 	uint32_t	 uid;
-	unsigned	 flags;		/* MBOX_F_* incl. MBOX_F_RECENT */
+	unsigned	 flags;		/* MBOX_F_*, with RECENT */
 	uint32_t	 keywords;	/* bit i = keyword index i */
 	uint64_t	 size;		/* RFC822.SIZE (CRLF size) */
 	time_t		 internaldate;

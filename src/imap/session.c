@@ -22,6 +22,7 @@
 #define CMD_AUTH	0x02	/* allowed after login */
 #define CMD_SELECTED	0x04	/* only with a mailbox selected */
 #define CMD_UID		0x08	/* has a UID variant */
+#define CMD_SELUID	(CMD_AUTH | CMD_SELECTED | CMD_UID)
 
 struct imap_cmd {
 	const char	*name;
@@ -57,12 +58,12 @@ static const struct imap_cmd cmds[] = {
 	{ "CHECK",	cmd_check,	CMD_AUTH | CMD_SELECTED },
 	{ "CLOSE",	cmd_close,	CMD_AUTH | CMD_SELECTED },
 	{ "UNSELECT",	cmd_unselect,	CMD_AUTH | CMD_SELECTED },
-	{ "EXPUNGE",	cmd_expunge,	CMD_AUTH | CMD_SELECTED | CMD_UID },
-	{ "SEARCH",	cmd_search,	CMD_AUTH | CMD_SELECTED | CMD_UID },
-	{ "FETCH",	cmd_fetch,	CMD_AUTH | CMD_SELECTED | CMD_UID },
-	{ "STORE",	cmd_store,	CMD_AUTH | CMD_SELECTED | CMD_UID },
-	{ "COPY",	cmd_copy,	CMD_AUTH | CMD_SELECTED | CMD_UID },
-	{ "MOVE",	cmd_move,	CMD_AUTH | CMD_SELECTED | CMD_UID },
+	{ "EXPUNGE",	cmd_expunge,	CMD_SELUID },
+	{ "SEARCH",	cmd_search,	CMD_SELUID },
+	{ "FETCH",	cmd_fetch,	CMD_SELUID },
+	{ "STORE",	cmd_store,	CMD_SELUID },
+	{ "COPY",	cmd_copy,	CMD_SELUID },
+	{ "MOVE",	cmd_move,	CMD_SELUID },
 };
 
 static const struct imap_cmd *
@@ -372,14 +373,14 @@ dispatch(struct imap_session *s)
 	if (strcmp(name, "UID") == 0) {
 		if (nargs < 1 || args[0].type != IMAP_ARG_ATOM ||
 		    args[0].len > IMAP_CMDNAME_MAX)
-			return imap_bad(s, "UID needs a command"), 0;
+			return imap_bad(s, "UID needs a command");
 		str_copy(uname, args[0].str, sizeof(uname));
 		for (char *q = uname; *q != '\0'; q++)
 			if (*q >= 'a' && *q <= 'z')
 				*q = (char)(*q - 'a' + 'A');
 		cmd = cmd_find(uname);
 		if (cmd == NULL || (cmd->flags & CMD_UID) == 0)
-			return imap_bad(s, "Unknown UID command"), 0;
+			return imap_bad(s, "Unknown UID command");
 		s->uid = true;
 		args++;
 		nargs--;
@@ -387,24 +388,24 @@ dispatch(struct imap_session *s)
 		cmd = cmd_find(name);
 	}
 	if (cmd == NULL)
-		return imap_bad(s, "Unknown command"), 0;
+		return imap_bad(s, "Unknown command");
 	/* the name only: arguments may hold passwords */
 	log_debug("%s imap command %s%s", s->sid, s->uid ? "UID " : "",
 	    cmd->name);
 	switch (s->state) {
 	case IMAP_ST_NOAUTH:
 		if ((cmd->flags & CMD_NOAUTH) == 0)
-			return imap_bad(s, "Please log in first"), 0;
+			return imap_bad(s, "Please log in first");
 		break;
 	case IMAP_ST_AUTH:
 		if ((cmd->flags & CMD_AUTH) == 0)
-			return imap_bad(s, "Already logged in"), 0;
+			return imap_bad(s, "Already logged in");
 		if (cmd->flags & CMD_SELECTED)
-			return imap_bad(s, "No mailbox selected"), 0;
+			return imap_bad(s, "No mailbox selected");
 		break;
 	case IMAP_ST_SELECTED:
 		if ((cmd->flags & CMD_AUTH) == 0)
-			return imap_bad(s, "Already logged in"), 0;
+			return imap_bad(s, "Already logged in");
 		break;
 	default:
 		return -1;
