@@ -125,13 +125,26 @@ mta_has_8bit(const char *s)
 }
 
 bool
-mta_needs_smtputf8(const char *sender, const struct mta_rcpt *r, size_t n)
+mta_needs_smtputf8(const char *sender, const struct mta_rcpt *r, size_t n,
+    bool asked, const char *content, size_t clen)
 {
 	if (mta_has_8bit(sender))
 		return true;
 	for (size_t i = 0; i < n; i++)
 		if (mta_has_8bit(r[i].addr))
 			return true;
+	if (!asked)
+		return false;
+	/* UTF-8 header fields (RFC 6532) need it too; an ASCII message
+	 * whose client merely said SMTPUTF8 does not */
+	for (size_t i = 0; i < clen; i++) {
+		if ((unsigned char)content[i] >= 0x80)
+			return true;
+		if (content[i] == '\n' && i + 1 < clen &&
+		    (content[i + 1] == '\n' || (content[i + 1] == '\r' &&
+		    i + 2 < clen && content[i + 2] == '\n')))
+			break;
+	}
 	return false;
 }
 
@@ -498,7 +511,7 @@ mta_transaction(struct mta_sess *s)
 		mta_set_all(s, job, MTA_BOUNCE, "5.3.4", why, false);
 		return S_DONE;
 	}
-	if (job->smtputf8 && !s->ext_utf8) {
+	if (job->needs_utf8 && !s->ext_utf8) {
 		char why[QDIAG_MAX];
 
 		snprintf(why, sizeof(why), "SMTPUTF8 is required, but was "
@@ -512,7 +525,7 @@ mta_transaction(struct mta_sess *s)
 	if (job->eightbit && s->ext_8bit)
 		plen += (size_t)snprintf(params + plen, sizeof(params) - plen,
 		    " BODY=8BITMIME");
-	if (job->smtputf8)
+	if ((job->smtputf8 || job->needs_utf8) && s->ext_utf8)
 		plen += (size_t)snprintf(params + plen, sizeof(params) - plen,
 		    " SMTPUTF8");
 	conn_set_timeout(s->c, cfg->to.mail);
@@ -788,6 +801,14 @@ mta_deliver(const struct mta_cfg *cfg, struct mta_job *job)
 		(void)mta_try_host(&s, str_iprefix(lit, "IPv6:") ? lit + 5 :
 		    lit, &budget, &ast);
 		goto finish;
+	}
+	if (!dns_name_valid(job->domain)) {
+		char why[QDIAG_MAX];
+
+		snprintf(why, sizeof(why), "bad destination domain \"%.255s\"",
+		    job->domain);
+		mta_set_all(NULL, job, MTA_BOUNCE, "5.1.2", why, false);
+		goto out;
 	}
 	st = dns_lookup_mx(job->domain, &mx, &nmx);
 	switch (st) {

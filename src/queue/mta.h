@@ -59,7 +59,8 @@ struct mta_job {
 	size_t		 nrcpts;
 	const char	*content;	/* LF line ends */
 	size_t		 clen;
-	bool		 smtputf8;	/* needs SMTPUTF8 */
+	bool		 smtputf8;	/* the client asked for SMTPUTF8 */
+	bool		 needs_utf8;	/* cannot go without SMTPUTF8 */
 	bool		 eightbit;
 	/* out: for log lines */
 	char		 relay[320];	/* "mx.example[192.0.2.1]:25", "none" */
@@ -82,9 +83,13 @@ void mta_deliver(const struct mta_cfg *cfg, struct mta_job *job);
  */
 uint64_t mta_wire_size(const char *content, size_t clen);
 
-/* mta_needs_smtputf8: non-ASCII in the sender or a recipient address. */
+/*
+ * mta_needs_smtputf8: the message cannot be relayed without SMTPUTF8:
+ * non-ASCII in the sender or a recipient address, or (when the client
+ * asked for SMTPUTF8) in the header section of content.
+ */
 bool mta_needs_smtputf8(const char *sender, const struct mta_rcpt *r,
-    size_t n);
+    size_t n, bool asked, const char *content, size_t clen);
 
 /*
  * mta_reply_status: the enhanced status code of a reply (code + text):

@@ -124,6 +124,8 @@ queue_enqueue(const struct queue_msg_in *m, char *id_r, size_t idlen)
 
 	if (q.qdir == NULL)
 		return FERR_TEMP;
+	if (m->sender == NULL)
+		return FERR_INVALID;
 	fe = qfile_enqueue(q.qdir, m, time(NULL), id_r, idlen);
 	if (fe != FERR_NONE)
 		return fe;
@@ -275,7 +277,7 @@ queue_send_bounce(struct qenv *e, const char *content, size_t clen)
 			log_info("%s queue bounce to=<%s> delivery=local "
 			    "nrcpt=%d", e->id, from, n);
 		else if (fe == FERR_TEMP || fe == FERR_NOSPACE ||
-		    fe == FERR_INTERNAL)
+		    fe == FERR_INTERNAL || fe == FERR_QUOTA)
 			log_warn("%s queue bounce to=<%s> delivery=local "
 			    "result=%s (will retry)", e->id, from,
 			    ferr_name(fe));
@@ -464,8 +466,9 @@ queue_process(const char *id, int64_t *due_r)
 		job.content = content;
 		job.clen = clen;
 		job.eightbit = e.eightbit;
-		job.smtputf8 = e.smtputf8 ||
-		    mta_needs_smtputf8(e.sender, mr, n);
+		job.smtputf8 = e.smtputf8;
+		job.needs_utf8 = mta_needs_smtputf8(e.sender, mr, n,
+		    e.smtputf8, content, clen);
 		mta_deliver(&q.mta, &job);
 		queue_dom_release(doms[di]);
 		queue_apply(&e, &job, idx, time(NULL));
@@ -493,6 +496,15 @@ queue_process(const char *id, int64_t *due_r)
 			log_info("%s queue bounce skipped: null sender", id);
 		else
 			fe = queue_send_bounce(&e, content, clen);
+		if (fe != FERR_NONE &&
+		    (uint64_t)(now - e.arrival) >= q.lifetime) {
+			/* a DSN that could not be handed over for the whole
+			 * queue lifetime (mailbox over quota, directory down):
+			 * give up rather than keep the message forever */
+			log_warn("%s queue bounce dropped after queue_lifetime:"
+			    " %s", id, ferr_name(fe));
+			fe = FERR_NONE;
+		}
 		if (fe == FERR_NONE) {
 			for (size_t i = 0; i < e.nrcpts; i++)
 				if (e.rcpts[i].state == QR_BOUNCED)

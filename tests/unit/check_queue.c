@@ -576,9 +576,20 @@ START_TEST(test_needs_smtputf8)
 	memset(r, 0, sizeof(r));
 	r[0].addr = "bob@example.org";
 	r[1].addr = "j\xc3\xb6rg@example.org";
-	ck_assert(!mta_needs_smtputf8("a@b", r, 1));
-	ck_assert(mta_needs_smtputf8("a@b", r, 2));
-	ck_assert(mta_needs_smtputf8("\xc3\xa9@b", r, 1));
+	static const char ascii[] = "Subject: hi\n\nd\xc3\xa9j\xc3\xa0\n";
+	static const char utf8h[] = "Subject: d\xc3\xa9j\xc3\xa0\n\nx\n";
+
+	ck_assert(!mta_needs_smtputf8("a@b", r, 1, false, "", 0));
+	ck_assert(mta_needs_smtputf8("a@b", r, 2, false, "", 0));
+	ck_assert(mta_needs_smtputf8("\xc3\xa9@b", r, 1, false, "", 0));
+	/* 8-bit body only: not needed even when the client asked */
+	ck_assert(!mta_needs_smtputf8("a@b", r, 1, true, ascii,
+	    sizeof(ascii) - 1));
+	/* UTF-8 header: needed only when the client used SMTPUTF8 */
+	ck_assert(mta_needs_smtputf8("a@b", r, 1, true, utf8h,
+	    sizeof(utf8h) - 1));
+	ck_assert(!mta_needs_smtputf8("a@b", r, 1, false, utf8h,
+	    sizeof(utf8h) - 1));
 }
 END_TEST
 
