@@ -1,0 +1,972 @@
+/*
+ * check_mailauth - DKIM canonicalization, tag lists, signature and key
+ * record parsing, signing and verification (RFC 6376, RFC 8463 vectors),
+ * with DNS records injected through a struct resolve.
+ */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+
+#include "core/buf.h"
+#include "core/str.h"
+#include "core/xmalloc.h"
+#include "mailauth/canon.h"
+#include "mailauth/dkim.h"
+#include "mailauth/resolve.h"
+#include "mailauth/taglist.h"
+#include "testutil.h"
+
+/* ------------------------------------------------------------------ */
+/* A DNS of fixed records                                               */
+
+struct mock_rr {
+	const char	*name;
+	char		 type;		/* 'T' TXT, 'A', '6' AAAA, 'M' MX, 'P' */
+	const char	*val;		/* NULL: a status only */
+	enum dns_status	 st;
+};
+
+static const struct mock_rr *mock_rrs;
+static unsigned mock_queries;
+
+static enum dns_status
+mock_find(const char *name, char type, const struct mock_rr **list,
+    size_t *n_r)
+{
+	const struct mock_rr *r;
+	size_t n = 0;
+	bool exists = false;
+
+	mock_queries++;
+	for (r = mock_rrs; r != NULL && r->name != NULL; r++) {
+		if (strcasecmp(r->name, name) != 0)
+			continue;
+		exists = true;
+		if (r->type != type)
+			continue;
+		if (r->val == NULL)
+			return r->st;
+		list[n++] = r;
+	}
+	*n_r = n;
+	if (n > 0)
+		return DNS_OK;
+	return exists ? DNS_NODATA : DNS_NXDOMAIN;
+}
+
+static enum dns_status
+mock_txt(void *arg, const char *name, char ***txt_r, size_t *n_r)
+{
+	const struct mock_rr *l[64];
+	enum dns_status st;
+	size_t n = 0, i;
+
+	(void)arg;
+	*txt_r = NULL;
+	*n_r = 0;
+	st = mock_find(name, 'T', l, &n);
+	if (st != DNS_OK)
+		return st;
+	*txt_r = xcalloc(n, sizeof(char *));
+	for (i = 0; i < n; i++)
+		(*txt_r)[i] = xstrdup(l[i]->val);
+	*n_r = n;
+	return DNS_OK;
+}
+
+static enum dns_status
+mock_addr(void *arg, const char *name, int family, struct dns_addr *out,
+    size_t max, size_t *n_r)
+{
+	const struct mock_rr *l[64];
+	enum dns_status st;
+	size_t n = 0, i;
+
+	(void)arg;
+	*n_r = 0;
+	st = mock_find(name, family == AF_INET ? 'A' : '6', l, &n);
+	if (st != DNS_OK)
+		return st;
+	for (i = 0; i < n && i < max; i++) {
+		memset(&out[i], 0, sizeof(out[i]));
+		out[i].family = family;
+		ck_assert_int_eq(inet_pton(family, l[i]->val, out[i].addr), 1);
+	}
+	*n_r = i;
+	return DNS_OK;
+}
+
+static enum dns_status
+mock_mx(void *arg, const char *name, struct dns_mx **mx_r, size_t *n_r)
+{
+	const struct mock_rr *l[64];
+	enum dns_status st;
+	size_t n = 0, i;
+
+	(void)arg;
+	*mx_r = NULL;
+	*n_r = 0;
+	st = mock_find(name, 'M', l, &n);
+	if (st != DNS_OK)
+		return st;
+	*mx_r = xcalloc(n, sizeof(**mx_r));
+	for (i = 0; i < n; i++) {
+		(*mx_r)[i].pref = (uint16_t)(10 * i);
+		str_copy((*mx_r)[i].host, l[i]->val, sizeof((*mx_r)[i].host));
+	}
+	*n_r = n;
+	return DNS_OK;
+}
+
+static enum dns_status
+mock_ptr(void *arg, const struct dns_addr *a, char ***names_r, size_t *n_r)
+{
+	char ip[64];
+
+	inet_ntop(a->family, a->addr, ip, sizeof(ip));
+	/* PTR records are keyed by the address text in this mock */
+	{
+		const struct mock_rr *l[64];
+		enum dns_status st;
+		size_t n = 0, i;
+
+		(void)arg;
+		*names_r = NULL;
+		*n_r = 0;
+		st = mock_find(ip, 'P', l, &n);
+		if (st != DNS_OK)
+			return st;
+		*names_r = xcalloc(n, sizeof(char *));
+		for (i = 0; i < n; i++)
+			(*names_r)[i] = xstrdup(l[i]->val);
+		*n_r = n;
+	}
+	return DNS_OK;
+}
+
+static const struct resolve mock_dns = {
+	mock_txt, mock_addr, mock_mx, mock_ptr, NULL
+};
+
+/* LF message text -> CRLF copy (caller frees). */
+static char *
+crlf_of(const char *s, size_t *n_r)
+{
+	size_t n = strlen(s), i, o = 0;
+	char *d = xmalloc(2 * n + 1);
+
+	for (i = 0; i < n; i++) {
+		if (s[i] == '\n')
+			d[o++] = '\r';
+		d[o++] = s[i];
+	}
+	d[o] = '\0';
+	*n_r = o;
+	return d;
+}
+
+/* ------------------------------------------------------------------ */
+/* Canonicalization                                                    */
+
+static void
+hcanon(enum canon_alg a, const char *raw, bool crlf, const char *want)
+{
+	struct buf b;
+
+	buf_init(&b, 4096);
+	ck_assert_int_eq(canon_header(a, raw, strlen(raw), crlf, &b), 0);
+	ck_assert_msg(b.len == strlen(want) && memcmp(b.data, want, b.len) ==
+	    0, "canon of [%s]: got [%s] want [%s]", raw, buf_cstr(&b), want);
+	buf_free(&b);
+}
+
+START_TEST(test_canon_header_rfc)
+{
+	/* RFC 6376 3.4.6 example */
+	hcanon(CANON_RELAXED, "A: X\r\n", true, "a:X\r\n");
+	hcanon(CANON_RELAXED, "B : Y\t\r\n\tZ  \r\n", true, "b:Y Z\r\n");
+	hcanon(CANON_SIMPLE, "A: X\r\n", true, "A: X\r\n");
+	hcanon(CANON_SIMPLE, "B : Y\t\r\n\tZ  \r\n", false,
+	    "B : Y\t\r\n\tZ  ");
+	/* LF line ends count as CRLF */
+	hcanon(CANON_RELAXED, "B : Y\t\n\tZ  \n", true, "b:Y Z\r\n");
+	hcanon(CANON_SIMPLE, "B : Y\t\n\tZ  \n", true, "B : Y\t\r\n\tZ  \r\n");
+	/* case of the name, empty value, WSP only value */
+	hcanon(CANON_RELAXED, "SUBJECT:\n", true, "subject:\r\n");
+	hcanon(CANON_RELAXED, "Subject:   \t \n", true, "subject:\r\n");
+	hcanon(CANON_RELAXED, "X-A:  a   b\tc \n", false, "x-a:a b c");
+	/* a bare CR inside a value is an ordinary byte */
+	hcanon(CANON_RELAXED, "X: a\rb\n", false, "x:a\rb");
+}
+END_TEST
+
+struct sinkbuf {
+	char	 d[8192];
+	size_t	 n;
+};
+
+static void
+sink(void *arg, const void *p, size_t n)
+{
+	struct sinkbuf *s = arg;
+
+	ck_assert(s->n + n <= sizeof(s->d));
+	memcpy(s->d + s->n, p, n);
+	s->n += n;
+}
+
+/* whole and byte-at-a-time must agree */
+static void
+bcanon(enum canon_alg a, const char *body, const char *want)
+{
+	struct canon_body cb;
+	struct sinkbuf s1, s2;
+	size_t i, n = strlen(body);
+	uint64_t t1, t2;
+
+	s1.n = s2.n = 0;
+	canon_body_init(&cb, a, sink, &s1, false, 0);
+	canon_body_update(&cb, body, n);
+	t1 = canon_body_final(&cb);
+	canon_body_init(&cb, a, sink, &s2, false, 0);
+	for (i = 0; i < n; i++)
+		canon_body_update(&cb, body + i, 1);
+	t2 = canon_body_final(&cb);
+	ck_assert_msg(s1.n == strlen(want) && memcmp(s1.d, want, s1.n) == 0,
+	    "body [%s] -> [%.*s] want [%s]", body, (int)s1.n, s1.d, want);
+	ck_assert_uint_eq(s1.n, s2.n);
+	ck_assert(memcmp(s1.d, s2.d, s1.n) == 0);
+	ck_assert_uint_eq(t1, s1.n);
+	ck_assert_uint_eq(t2, s2.n);
+}
+
+START_TEST(test_canon_body_rfc)
+{
+	/* RFC 6376 3.4.6 */
+	const char *b = " C \r\nD \t E\r\n\r\n\r\n";
+
+	bcanon(CANON_RELAXED, b, " C\r\nD E\r\n");
+	bcanon(CANON_SIMPLE, b, " C \r\nD \t E\r\n");
+	/* same with LF line ends */
+	bcanon(CANON_RELAXED, " C \nD \t E\n\n\n", " C\r\nD E\r\n");
+	bcanon(CANON_SIMPLE, " C \nD \t E\n\n\n", " C \r\nD \t E\r\n");
+}
+END_TEST
+
+static const struct {
+	enum canon_alg	 a;
+	const char	*in;
+	const char	*out;
+} body_cases[] = {
+	{ CANON_RELAXED, "", "" },
+	{ CANON_SIMPLE, "", "\r\n" },
+	{ CANON_RELAXED, "\n\n\n", "" },
+	{ CANON_SIMPLE, "\r\n\r\n", "\r\n" },
+	{ CANON_RELAXED, "x", "x\r\n" },		/* no final line end */
+	{ CANON_SIMPLE, "x", "x\r\n" },
+	{ CANON_RELAXED, "  \t \n", "" },		/* WSP only: empty */
+	{ CANON_SIMPLE, "  \t \n", "  \t \r\n" },
+	{ CANON_RELAXED, "a\n \n\nb\n", "a\r\n\r\n\r\nb\r\n" },
+	{ CANON_RELAXED, "a\rb\n", "a\rb\r\n" },	/* bare CR kept */
+	{ CANON_RELAXED, "a\r", "a\r\r\n" },
+	{ CANON_SIMPLE, "a\r\n\r", "a\r\n\r\r\n" },
+	{ CANON_RELAXED, "a  \t b\t\n", "a b\r\n" },
+	{ CANON_RELAXED, "\tlead\n", " lead\r\n" },
+	{ CANON_SIMPLE, "x\0y\n", "x" },		/* NUL: see below */
+};
+
+START_TEST(test_canon_body_cases)
+{
+	if (body_cases[_i].in[0] == 'x' && body_cases[_i].in[1] == '\0' &&
+	    body_cases[_i].out[1] == '\0')
+		return;	/* the NUL row is tested in test_canon_body_nul */
+	bcanon(body_cases[_i].a, body_cases[_i].in, body_cases[_i].out);
+}
+END_TEST
+
+START_TEST(test_canon_body_nul)
+{
+	struct canon_body cb;
+	struct sinkbuf s;
+
+	s.n = 0;
+	canon_body_init(&cb, CANON_RELAXED, sink, &s, false, 0);
+	canon_body_update(&cb, "a\0b \n", 5);
+	ck_assert_uint_eq(canon_body_final(&cb), 5);
+	ck_assert(memcmp(s.d, "a\0b\r\n", 5) == 0);
+}
+END_TEST
+
+START_TEST(test_canon_body_limit)
+{
+	struct canon_body cb;
+	struct sinkbuf s;
+
+	s.n = 0;
+	canon_body_init(&cb, CANON_RELAXED, sink, &s, true, 4);
+	canon_body_update(&cb, "abc\ndef\n", 8);
+	ck_assert_uint_eq(canon_body_final(&cb), 10);
+	ck_assert_uint_eq(s.n, 4);
+	ck_assert(memcmp(s.d, "abc\r", 4) == 0);
+	/* l=0: nothing hashed */
+	s.n = 0;
+	canon_body_init(&cb, CANON_SIMPLE, sink, &s, true, 0);
+	canon_body_update(&cb, "abc\n", 4);
+	ck_assert_uint_eq(canon_body_final(&cb), 5);
+	ck_assert_uint_eq(s.n, 0);
+}
+END_TEST
+
+/* ------------------------------------------------------------------ */
+/* Tag lists                                                           */
+
+START_TEST(test_taglist)
+{
+	static const char v[] = " v = 1 ;\r\n a=x y\t; b=;c=3;";
+	struct taglist tl;
+	struct tag t;
+
+	taglist_init(&tl, v, strlen(v));
+	ck_assert_int_eq(taglist_next(&tl, &t), 1);
+	ck_assert(taglist_is(&t, "v"));
+	ck_assert_buf_str(t.value, t.value_len, "1");
+	ck_assert_int_eq(taglist_next(&tl, &t), 1);
+	ck_assert_buf_str(t.value, t.value_len, "x y");
+	ck_assert_int_eq(taglist_next(&tl, &t), 1);
+	ck_assert(taglist_is(&t, "b"));
+	ck_assert_uint_eq(t.value_len, 0);
+	ck_assert_int_eq(taglist_next(&tl, &t), 1);
+	ck_assert_int_eq(taglist_next(&tl, &t), 0);
+}
+END_TEST
+
+static const char *const bad_taglists[] = {
+	"=1", "1a=2", "a", "a=1;;b=2", "a 1", "a=\x01", "a=\x80",
+	"a=b\0c", ";", "a=1; =2",
+};
+
+START_TEST(test_taglist_bad)
+{
+	const char *s = bad_taglists[_i];
+	size_t n = strcmp(s, "a=b") == 0 ? 5 : strlen(s);
+	struct taglist tl;
+	struct tag t;
+	int r;
+
+	if (strncmp(s, "a=b", 3) == 0)
+		n = 5;	/* with the NUL byte */
+	taglist_init(&tl, s, n);
+	while ((r = taglist_next(&tl, &t)) == 1)
+		;
+	ck_assert_msg(r == -1, "[%s] accepted", s);
+}
+END_TEST
+
+/* ------------------------------------------------------------------ */
+/* RFC 8463 Appendix A                                                  */
+
+static const char rfc8463_msg[] =
+    "DKIM-Signature: v=1; a=ed25519-sha256; c=relaxed/relaxed;\n"
+    " d=football.example.com; i=@football.example.com;\n"
+    " q=dns/txt; s=brisbane; t=1528637909; h=from : to :\n"
+    " subject : date : message-id : from : subject : date;\n"
+    " bh=2jUSOH9NhtVGCQWNr9BrIAPreKQjO6Sn7XIkfJVOzv8=;\n"
+    " b=/gCrinpcQOoIfuHNQIbq4pgh9kyIK3AQUdt9OdqQehSwhEIug4D11Bus\n"
+    " Fa3bT3FY5OsU7ZbnKELq+eXdp1Q1Dw==\n"
+    "DKIM-Signature: v=1; a=rsa-sha256; c=relaxed/relaxed;\n"
+    " d=football.example.com; i=@football.example.com;\n"
+    " q=dns/txt; s=test; t=1528637909; h=from : to : subject :\n"
+    " date : message-id : from : subject : date;\n"
+    " bh=2jUSOH9NhtVGCQWNr9BrIAPreKQjO6Sn7XIkfJVOzv8=;\n"
+    " b=F45dVWDfMbQDGHJFlXUNB2HKfbCeLRyhDXgFpEL8GwpsRe0IeIixNTe3\n"
+    " DhCVlUrSjV4BwcVcOF6+FF3Zo9Rpo1tFOeS9mPYQTnGdaSGsgeefOsk2Jz\n"
+    " dA+L10TeYt9BgDfQNZtKdN1WO//KgIqXP7OdEFE4LjFYNcUxZQ4FADY+8=\n"
+    "From: Joe SixPack <joe@football.example.com>\n"
+    "To: Suzie Q <suzie@shopping.example.net>\n"
+    "Subject: Is dinner ready?\n"
+    "Date: Fri, 11 Jul 2003 21:00:37 -0700 (PDT)\n"
+    "Message-ID: <20030712040037.46341.5F8J@football.example.com>\n"
+    "\n"
+    "Hi.\n"
+    "\n"
+    "We lost the game.  Are you hungry yet?\n"
+    "\n"
+    "Joe.\n";
+
+#define RFC8463_ED_TXT \
+    "v=DKIM1; k=ed25519; p=11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo="
+#define RFC8463_RSA_TXT \
+    "v=DKIM1; k=rsa; p=MIGfMA0GCSqGSIb3DQEBAQUAA4GNADCBiQKBgQDkHlOQoBTzWR" \
+    "iGs5V6NpP3idY6Wk08a5qhdR6wy5bdOKb2jLQiY/J16JYi0Qvx/byYzCNb3W91y3FutAC" \
+    "DfzwQ/BC/e/8uBsCR+yz1Lxj+PL6lHvqMKrM3rG4hstT5QjvHO9PzoxZyVYLzBfO2EeC3" \
+    "Ip3G+2kryOTIKT+l/K4w3QIDAQAB"
+
+/* RFC 8463 A.2: the Ed25519 private key (seed), as PKCS#8 PEM */
+static const char rfc8463_ed_pem[] =
+    "-----BEGIN PRIVATE KEY-----\n"
+    "MC4CAQAwBQYDK2VwBCIEIJ1hsZ3v/VpguoRK9JLsLMREScVpezJpGXA7rAMcrn9g\n"
+    "-----END PRIVATE KEY-----\n";
+
+static const struct mock_rr rfc8463_dns[] = {
+	{ "brisbane._domainkey.football.example.com", 'T', RFC8463_ED_TXT,
+	    DNS_OK },
+	{ "test._domainkey.football.example.com", 'T', RFC8463_RSA_TXT,
+	    DNS_OK },
+	{ NULL, 0, NULL, DNS_OK }
+};
+
+static void
+verify2(const char *msg, size_t len, enum dkim_result r0,
+    enum dkim_result r1)
+{
+	struct dkim_verdict v[DKIM_MAX_SIGS];
+	size_t n = 0;
+
+	ck_assert_int_eq(dkim_verify(&mock_dns, msg, len, 1528637909, v,
+	    DKIM_MAX_SIGS, &n), 0);
+	ck_assert_uint_eq(n, 2);
+	ck_assert_msg(v[0].result == r0, "ed25519: %s (%s)",
+	    dkim_result_name(v[0].result), v[0].why ? v[0].why : "");
+	ck_assert_msg(v[1].result == r1, "rsa: %s (%s)",
+	    dkim_result_name(v[1].result), v[1].why ? v[1].why : "");
+}
+
+START_TEST(test_rfc8463_verify)
+{
+	struct dkim_verdict v[DKIM_MAX_SIGS];
+	size_t n = 0, cl;
+	char *c;
+
+	mock_rrs = rfc8463_dns;
+	verify2(rfc8463_msg, strlen(rfc8463_msg), DKIM_PASS, DKIM_PASS);
+	/* the wire form (CRLF) verifies the same */
+	c = crlf_of(rfc8463_msg, &cl);
+	verify2(c, cl, DKIM_PASS, DKIM_PASS);
+	free(c);
+	ck_assert_int_eq(dkim_verify(&mock_dns, rfc8463_msg,
+	    strlen(rfc8463_msg), 1528637909, v, DKIM_MAX_SIGS, &n), 0);
+	ck_assert_str_eq(v[0].d, "football.example.com");
+	ck_assert_str_eq(v[0].s, "brisbane");
+	ck_assert_str_eq(v[0].b8, "/gCrinpc");
+	ck_assert_int_eq(v[0].alg, DKIM_ED25519_SHA256);
+	ck_assert_int_eq(v[1].alg, DKIM_RSA_SHA256);
+}
+END_TEST
+
+/* Replace the first occurrence of from by to in the RFC message. */
+static char *
+rfc_edit(const char *from, const char *to, size_t *n_r)
+{
+	const char *p = strstr(rfc8463_msg, from);
+	size_t pre, n;
+	char *d;
+
+	ck_assert_ptr_nonnull(p);
+	pre = (size_t)(p - rfc8463_msg);
+	n = strlen(rfc8463_msg) - strlen(from) + strlen(to);
+	d = xmalloc(n + 1);
+	memcpy(d, rfc8463_msg, pre);
+	memcpy(d + pre, to, strlen(to));
+	strcpy(d + pre + strlen(to), p + strlen(from));
+	*n_r = n;
+	return d;
+}
+
+static const struct {
+	const char	*from;
+	const char	*to;
+	enum dkim_result r;
+} tamper[] = {
+	/* body */
+	{ "We lost", "We won", DKIM_FAIL },
+	/* a signed header */
+	{ "Is dinner ready?", "Is lunch ready?", DKIM_FAIL },
+	/* relaxed: whitespace and case changes do not matter */
+	{ "Subject: Is dinner", "subject:    Is   dinner", DKIM_PASS },
+	{ "Hi.\n", "Hi.   \n", DKIM_PASS },
+	{ "Joe.\n", "Joe.\n\n\n\n", DKIM_PASS },
+	/* an added second Subject is covered by the oversigning */
+	{ "Subject: Is", "Subject: Buy now\nSubject: Is", DKIM_FAIL },
+	/* unsigned headers may be added */
+	{ "From: Joe", "X-Spam: no\nFrom: Joe", DKIM_PASS },
+	/* message-id is signed once: a second one above it is ignored */
+	{ "Message-ID:", "Message-ID: <x@y>\nMessage-ID:", DKIM_PASS },
+	{ "Message-ID: <2003", "Message-ID: <1003", DKIM_FAIL },
+};
+
+START_TEST(test_rfc8463_tamper)
+{
+	size_t n;
+	char *m;
+
+	mock_rrs = rfc8463_dns;
+	m = rfc_edit(tamper[_i].from, tamper[_i].to, &n);
+	verify2(m, n, tamper[_i].r, tamper[_i].r);
+	free(m);
+}
+END_TEST
+
+START_TEST(test_rfc8463_dns_errors)
+{
+	static const struct mock_rr temp[] = {
+		{ "brisbane._domainkey.football.example.com", 'T', NULL,
+		    DNS_TEMP },
+		{ "test._domainkey.football.example.com", 'T', NULL,
+		    DNS_FAIL },
+		{ NULL, 0, NULL, DNS_OK }
+	};
+	static const struct mock_rr none[] = {
+		{ "test._domainkey.football.example.com", 'T',
+		    "v=spf1 -all", DNS_OK },
+		{ NULL, 0, NULL, DNS_OK }
+	};
+	static const struct mock_rr revoked[] = {
+		{ "brisbane._domainkey.football.example.com", 'T',
+		    "v=DKIM1; k=ed25519; p=", DNS_OK },
+		{ "test._domainkey.football.example.com", 'T',
+		    "v=DKIM1; k=ed25519; p=11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwI"
+		    "aaPcHURo=", DNS_OK },
+		{ NULL, 0, NULL, DNS_OK }
+	};
+	static const struct mock_rr testing[] = {
+		{ "brisbane._domainkey.football.example.com", 'T',
+		    RFC8463_ED_TXT "; t=y", DNS_OK },
+		{ "test._domainkey.football.example.com", 'T',
+		    RFC8463_RSA_TXT "; t=s:y", DNS_OK },
+		{ NULL, 0, NULL, DNS_OK }
+	};
+
+	mock_rrs = temp;
+	verify2(rfc8463_msg, strlen(rfc8463_msg), DKIM_TEMPERROR,
+	    DKIM_TEMPERROR);
+	mock_rrs = none;
+	verify2(rfc8463_msg, strlen(rfc8463_msg), DKIM_PERMERROR,
+	    DKIM_PERMERROR);
+	/* revoked key; key of the wrong type */
+	mock_rrs = revoked;
+	verify2(rfc8463_msg, strlen(rfc8463_msg), DKIM_PERMERROR,
+	    DKIM_PERMERROR);
+	/* t=y: as if unsigned */
+	mock_rrs = testing;
+	verify2(rfc8463_msg, strlen(rfc8463_msg), DKIM_NEUTRAL, DKIM_NEUTRAL);
+}
+END_TEST
+
+START_TEST(test_rfc8463_sign_same_bytes)
+{
+	struct dkim_signer sg;
+	struct buf out;
+	const char *why = NULL, *body, *b;
+
+	/* signing the RFC message with the RFC key and tags gives the
+	 * RFC's ed25519 signature: Ed25519 is deterministic */
+	body = strstr(rfc8463_msg, "From: Joe");
+	memset(&sg, 0, sizeof(sg));
+	sg.domain = "football.example.com";
+	sg.selector = "brisbane";
+	sg.pem = rfc8463_ed_pem;
+	sg.hlist = "from : to : subject : date : message-id : from : "
+	    "subject : date";
+	sg.identity = "@football.example.com";
+	sg.q = true;
+	sg.t = 1528637909;
+	buf_init(&out, 8192);
+	ck_assert_msg(dkim_sign(&sg, body, strlen(body), &out, &why) == 0,
+	    "%s", why);
+	b = strstr(buf_cstr(&out), " b=");
+	ck_assert_ptr_nonnull(b);
+	{
+		char flat[200];
+
+		ck_assert_int_ge(taglist_nofws(b + 3, strlen(b + 3), flat,
+		    sizeof(flat)), 0);
+		ck_assert_str_eq(flat, "/gCrinpcQOoIfuHNQIbq4pgh9kyIK3AQUdt9Od"
+		    "qQehSwhEIug4D11BusFa3bT3FY5OsU7ZbnKELq+eXdp1Q1Dw==");
+	}
+	ck_assert(strstr(buf_cstr(&out),
+	    "bh=2jUSOH9NhtVGCQWNr9BrIAPreKQjO6Sn7XIkfJVOzv8=;") != NULL);
+	buf_free(&out);
+}
+END_TEST
+
+/* ------------------------------------------------------------------ */
+/* Signature and key record parsing                                    */
+
+#define SIG_OK "v=1; a=rsa-sha256; d=example.org; s=sel; h=from:to; " \
+    "bh=2jUSOH9NhtVGCQWNr9BrIAPreKQjO6Sn7XIkfJVOzv8=; b=AAAA"
+
+START_TEST(test_sig_parse_ok)
+{
+	struct dkim_sig *s = xmalloc(sizeof(*s));
+	const char *why = NULL;
+
+	ck_assert_msg(dkim_sig_parse(SIG_OK, strlen(SIG_OK), s, &why) == 0,
+	    "%s", why);
+	ck_assert_str_eq(s->d, "example.org");
+	ck_assert_str_eq(s->i, "@example.org");
+	ck_assert_uint_eq(s->nh, 2);
+	ck_assert_str_eq(s->h[1], "to");
+	ck_assert_int_eq(s->hcanon, CANON_SIMPLE);
+	ck_assert_int_eq(s->bcanon, CANON_SIMPLE);
+	ck_assert(!s->has_l);
+	free(s);
+}
+END_TEST
+
+static const char *const bad_sigs[] = {
+	"",
+	"v=1",
+	/* each required tag missing in turn */
+	"a=rsa-sha256; d=example.org; s=sel; h=from; bh=2jUSOH9NhtVGCQWNr9BrIA"
+	    "PreKQjO6Sn7XIkfJVOzv8=; b=AAAA",
+	"v=1; d=example.org; s=sel; h=from; bh=2jUSOH9NhtVGCQWNr9BrIAPreKQjO6S"
+	    "n7XIkfJVOzv8=; b=AAAA",
+	"v=1; a=rsa-sha256; s=sel; h=from; bh=2jUSOH9NhtVGCQWNr9BrIAPreKQjO6Sn"
+	    "7XIkfJVOzv8=; b=AAAA",
+	"v=1; a=rsa-sha256; d=example.org; h=from; bh=2jUSOH9NhtVGCQWNr9BrIAPr"
+	    "eKQjO6Sn7XIkfJVOzv8=; b=AAAA",
+	"v=1; a=rsa-sha256; d=example.org; s=sel; bh=2jUSOH9NhtVGCQWNr9BrIAPre"
+	    "KQjO6Sn7XIkfJVOzv8=; b=AAAA",
+	"v=1; a=rsa-sha256; d=example.org; s=sel; h=from; b=AAAA",
+	"v=1; a=rsa-sha256; d=example.org; s=sel; h=from; bh=2jUSOH9NhtVGCQWNr"
+	    "9BrIAPreKQjO6Sn7XIkfJVOzv8=",
+	SIG_OK "; v=1",					/* duplicate */
+	SIG_OK "; a=rsa-sha1",
+	"v=2; a=rsa-sha256; d=example.org; s=sel; h=from; bh=2jUSOH9NhtVGCQWNr"
+	    "9BrIAPreKQjO6Sn7XIkfJVOzv8=; b=AAAA",
+	"v=1; a=rsa-sha1; d=example.org; s=sel; h=from; bh=2jUSOH9NhtVGCQWNr9B"
+	    "rIAPreKQjO6Sn7XIkfJVOzv8=; b=AAAA",
+	"v=1; a=rsa-sha256; d=example.org; s=sel; h=to:subject; bh=2jUSOH9NhtV"
+	    "GCQWNr9BrIAPreKQjO6Sn7XIkfJVOzv8=; b=AAAA",	/* no from */
+	SIG_OK "; i=joe@evil.example",
+	SIG_OK "; i=joe@xexample.org",
+	SIG_OK "; i=nodomain",
+	SIG_OK "; c=relaxed/fancy",
+	SIG_OK "; l=-1",
+	SIG_OK "; l=99999999999999999999999",
+	SIG_OK "; t=20; x=10",
+	SIG_OK "; q=http",
+	"v=1; a=rsa-sha256; d=exa mple.org; s=sel; h=from; bh=2jUSOH9NhtVGCQWN"
+	    "r9BrIAPreKQjO6Sn7XIkfJVOzv8=; b=AAAA",
+	"v=1; a=rsa-sha256; d=example..org; s=sel; h=from; bh=2jUSOH9NhtVGCQWN"
+	    "r9BrIAPreKQjO6Sn7XIkfJVOzv8=; b=AAAA",
+	"v=1; a=rsa-sha256; d=example.org; s=sel; h=from::to; bh=2jUSOH9NhtVGC"
+	    "QWNr9BrIAPreKQjO6Sn7XIkfJVOzv8=; b=AAAA",
+	"v=1; a=rsa-sha256; d=example.org; s=sel; h=from; bh=c2hvcnQ=; b=AAAA",
+	"v=1; a=rsa-sha256; d=example.org; s=sel; h=from; bh=2jUSOH9NhtVGCQWNr"
+	    "9BrIAPreKQjO6Sn7XIkfJVOzv8=; b=!!!!",
+	"v=1; a=rsa-sha256; d=example.org; s=sel; h=from; bh=2jUSOH9NhtVGCQWNr"
+	    "9BrIAPreKQjO6Sn7XIkfJVOzv8=; b=",
+	"garbage",
+	"v=1; a=rsa-sha256;; d=example.org",
+};
+
+START_TEST(test_sig_parse_bad)
+{
+	struct dkim_sig *s = xmalloc(sizeof(*s));
+	const char *why = NULL;
+
+	ck_assert_msg(dkim_sig_parse(bad_sigs[_i], strlen(bad_sigs[_i]), s,
+	    &why) == -1, "accepted: %s", bad_sigs[_i]);
+	ck_assert_ptr_nonnull(why);
+	free(s);
+}
+END_TEST
+
+START_TEST(test_sig_parse_hostile)
+{
+	struct dkim_sig *s = xmalloc(sizeof(*s));
+	const char *why = NULL;
+	char *big;
+	size_t i;
+
+	/* a NUL byte in the middle */
+	ck_assert_int_eq(dkim_sig_parse("v=1\0; a=rsa-sha256", 19, s, &why),
+	    -1);
+	/* overlong value */
+	big = xmalloc(DKIM_SIG_VALUE_MAX + 100);
+	memset(big, 'a', DKIM_SIG_VALUE_MAX + 99);
+	big[DKIM_SIG_VALUE_MAX + 99] = '\0';
+	memcpy(big, "x=", 2);
+	ck_assert_int_eq(dkim_sig_parse(big, strlen(big), s, &why), -1);
+	/* too many h= names */
+	strcpy(big, "v=1; a=rsa-sha256; d=e.org; s=s; bh=2jUSOH9NhtVGCQWNr9BrI"
+	    "APreKQjO6Sn7XIkfJVOzv8=; b=AAAA; h=from");
+	for (i = 0; i < DKIM_MAX_HNAMES + 1; i++)
+		strcat(big, ":to");
+	ck_assert_int_eq(dkim_sig_parse(big, strlen(big), s, &why), -1);
+	/* huge b= */
+	strcpy(big, "v=1; a=rsa-sha256; d=e.org; s=s; bh=2jUSOH9NhtVGCQWNr9BrI"
+	    "APreKQjO6Sn7XIkfJVOzv8=; h=from; b=");
+	for (i = 0; i < 3000; i++)
+		strcat(big, "AAAA");
+	ck_assert_int_eq(dkim_sig_parse(big, strlen(big), s, &why), -1);
+	free(big);
+	free(s);
+}
+END_TEST
+
+static const struct {
+	const char	*txt;
+	int		 ok;
+	int		 type;
+	int		 testing;
+} keys[] = {
+	{ RFC8463_ED_TXT, 1, DKIM_K_ED25519, 0 },
+	{ RFC8463_RSA_TXT, 1, DKIM_K_RSA, 0 },
+	{ "p=MIGfMA0", 0, 0, 0 },			/* bad base64 length */
+	{ "k=rsa; p=", 1, DKIM_K_RSA, 0 },		/* revoked */
+	{ "v=DKIM1; t=y:s; p=", 1, DKIM_K_RSA, 1 },
+	{ "k=rsa; v=DKIM1; p=", 0, 0, 0 },		/* v= not first */
+	{ "v=DKIM2; p=", 0, 0, 0 },
+	{ "v=DKIM1; k=dsa; p=", 0, 0, 0 },
+	{ "v=DKIM1; h=sha1; p=", 0, 0, 0 },
+	{ "v=DKIM1; h=sha1:sha256; p=", 1, DKIM_K_RSA, 0 },
+	{ "v=DKIM1; s=web; p=", 0, 0, 0 },
+	{ "v=DKIM1; s=web:email; p=", 1, DKIM_K_RSA, 0 },
+	{ "v=DKIM1; k=rsa", 0, 0, 0 },			/* no p= */
+	{ "v=DKIM1; p=; p=", 0, 0, 0 },
+	{ "v=DKIM1; n=any notes here; p=", 1, DKIM_K_RSA, 0 },
+	{ "", 0, 0, 0 },
+	{ "v=DKIM1;; p=", 0, 0, 0 },
+};
+
+START_TEST(test_key_parse)
+{
+	struct dkim_key k;
+	const char *why = NULL;
+	int r;
+
+	r = dkim_key_parse(keys[_i].txt, strlen(keys[_i].txt), &k, &why);
+	ck_assert_msg((r == 0) == (keys[_i].ok == 1), "[%s]: %d %s",
+	    keys[_i].txt, r, why ? why : "");
+	if (r == 0) {
+		ck_assert_int_eq(k.type, keys[_i].type);
+		ck_assert_int_eq(k.testing, keys[_i].testing);
+	}
+}
+END_TEST
+
+/* ------------------------------------------------------------------ */
+/* Round trips with fresh keys                                         */
+
+static const char plain_msg[] =
+    "From: Alice <alice@example.org>\n"
+    "To: bob@example.net\n"
+    "Subject: hello there\n"
+    "Date: Wed, 25 Nov 2026 16:00:00 +0000\n"
+    "Message-ID: <1@example.org>\n"
+    "MIME-Version: 1.0\n"
+    "Content-Type: text/plain; charset=utf-8\n"
+    "\n"
+    "Hello Bob,\n"
+    "  indented line with trailing space   \n"
+    "\n"
+    "Alice\n";
+
+static char rt_txt[2048];
+static struct mock_rr rt_dns[] = {
+	{ "sel._domainkey.example.org", 'T', rt_txt, DNS_OK },
+	{ NULL, 0, NULL, DNS_OK }
+};
+
+/* sign plain_msg (+ extra body after signing), verify, return result */
+static enum dkim_result
+roundtrip(enum dkim_keytype type, bool l, const char *append,
+    const char *edit_from, const char *edit_to)
+{
+	struct dkim_signer sg;
+	struct dkim_verdict v[DKIM_MAX_SIGS];
+	struct buf pem, txt, msg;
+	const char *why = NULL;
+	size_t n = 0;
+	char *p;
+
+	buf_init(&pem, 16384);
+	buf_init(&txt, 2048);
+	buf_init(&msg, 1 << 20);
+	ck_assert_int_eq(dkim_keygen(type, &pem, &txt), 0);
+	str_copy(rt_txt, buf_cstr(&txt), sizeof(rt_txt));
+	memset(&sg, 0, sizeof(sg));
+	sg.domain = "Example.ORG";
+	sg.selector = "sel";
+	sg.pem = buf_cstr(&pem);
+	sg.t = 1764086400;
+	sg.l = l;
+	ck_assert_msg(dkim_sign(&sg, plain_msg, strlen(plain_msg), &msg,
+	    &why) == 0, "%s", why);
+	ck_assert(strncmp(buf_cstr(&msg), "DKIM-Signature: v=1; a=", 23) ==
+	    0);
+	/* every line of the field is at most 78 columns */
+	{
+		const char *s = buf_cstr(&msg), *e;
+
+		while ((e = strchr(s, '\n')) != NULL && *s != 'F') {
+			ck_assert_int_le(e - s, 78 + 8);
+			s = e + 1;
+		}
+	}
+	ck_assert_int_eq(buf_puts(&msg, plain_msg), 0);
+	if (append != NULL)
+		ck_assert_int_eq(buf_puts(&msg, append), 0);
+	if (edit_from != NULL) {
+		p = strstr(msg.data, edit_from);
+		ck_assert_ptr_nonnull(p);
+		ck_assert_uint_eq(strlen(edit_from), strlen(edit_to));
+		memcpy(p, edit_to, strlen(edit_to));
+	}
+	mock_rrs = rt_dns;
+	ck_assert_int_eq(dkim_verify(&mock_dns, msg.data, msg.len,
+	    1764086400, v, DKIM_MAX_SIGS, &n), 0);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_str_eq(v[0].d, "example.org");
+	buf_free(&pem);
+	buf_free(&txt);
+	buf_free(&msg);
+	return v[0].result;
+}
+
+START_TEST(test_roundtrip)
+{
+	enum dkim_keytype t = _i == 0 ? DKIM_K_RSA : DKIM_K_ED25519;
+
+	ck_assert_int_eq(roundtrip(t, false, NULL, NULL, NULL), DKIM_PASS);
+	ck_assert_int_eq(roundtrip(t, false, "P.S. appended\n", NULL, NULL),
+	    DKIM_FAIL);
+	/* l=: appended content makes it "policy", never "pass" */
+	ck_assert_int_eq(roundtrip(t, true, NULL, NULL, NULL), DKIM_PASS);
+	ck_assert_int_eq(roundtrip(t, true, "P.S. appended\n", NULL, NULL),
+	    DKIM_POLICY);
+	/* tampering inside the signed part still fails */
+	ck_assert_int_eq(roundtrip(t, true, "P.S.\n", "Hello Bob",
+	    "Hello Eve"), DKIM_FAIL);
+	/* oversigned headers cannot be added */
+	ck_assert_int_eq(roundtrip(t, false, NULL, "To: bob@example.net\n",
+	    "Cc: bob@example.net\n"), DKIM_FAIL);
+	ck_assert_int_eq(roundtrip(t, false, NULL, "Subject: hello",
+	    "subject: hello"), DKIM_PASS);
+}
+END_TEST
+
+START_TEST(test_sign_no_from)
+{
+	struct dkim_signer sg;
+	struct buf pem, txt, out;
+	const char *why = NULL;
+
+	buf_init(&pem, 16384);
+	buf_init(&txt, 2048);
+	buf_init(&out, 8192);
+	ck_assert_int_eq(dkim_keygen(DKIM_K_ED25519, &pem, &txt), 0);
+	memset(&sg, 0, sizeof(sg));
+	sg.domain = "example.org";
+	sg.selector = "s";
+	sg.pem = buf_cstr(&pem);
+	ck_assert_int_eq(dkim_sign(&sg, "To: x\n\nbody\n", 12, &out, &why),
+	    -1);
+	sg.pem = "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----";
+	ck_assert_int_eq(dkim_sign(&sg, plain_msg, strlen(plain_msg), &out,
+	    &why), -1);
+	sg.pem = buf_cstr(&pem);
+	sg.selector = "bad selector";
+	ck_assert_int_eq(dkim_sign(&sg, plain_msg, strlen(plain_msg), &out,
+	    &why), -1);
+	ck_assert_uint_eq(out.len, 0);
+	/* the TXT of a PEM is the TXT keygen printed */
+	{
+		struct buf t2;
+
+		buf_init(&t2, 2048);
+		ck_assert_int_eq(dkim_key_txt(buf_cstr(&pem), &t2), 0);
+		ck_assert_str_eq(buf_cstr(&t2), buf_cstr(&txt));
+		buf_free(&t2);
+	}
+	buf_free(&pem);
+	buf_free(&txt);
+	buf_free(&out);
+}
+END_TEST
+
+START_TEST(test_verify_unsigned_and_broken)
+{
+	static const char m1[] = "From: a@b.example\n\nhi\n";
+	static const char m2[] = "DKIM-Signature: v=1; a=rsa-sha1; d=b.example"
+	    "\nFrom: a@b.example\n\nhi\n";
+	struct dkim_verdict v[DKIM_MAX_SIGS];
+	size_t n = 9;
+
+	mock_rrs = rfc8463_dns;
+	ck_assert_int_eq(dkim_verify(&mock_dns, m1, strlen(m1), 0, v,
+	    DKIM_MAX_SIGS, &n), 0);
+	ck_assert_uint_eq(n, 0);
+	ck_assert_int_eq(dkim_verify(&mock_dns, m2, strlen(m2), 0, v,
+	    DKIM_MAX_SIGS, &n), 0);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_int_eq(v[0].result, DKIM_PERMERROR);
+	ck_assert_str_eq(v[0].d, "b.example");
+	/* expired */
+	{
+		size_t cl;
+		char *c = rfc_edit("t=1528637909; h=from : to :\n",
+		    "t=1528637909; x=1528637910; h=from : to :\n", &cl);
+
+		ck_assert_int_eq(dkim_verify(&mock_dns, c, cl, 1528637999, v,
+		    DKIM_MAX_SIGS, &n), 0);
+		ck_assert_int_eq(v[0].result, DKIM_FAIL);
+		ck_assert_str_eq(v[0].why, "signature expired");
+		free(c);
+	}
+}
+END_TEST
+
+static Suite *
+make_suite(void)
+{
+	Suite *s = suite_create("mailauth");
+	TCase *tc;
+
+	tc = tcase_create("canon");
+	tcase_add_test(tc, test_canon_header_rfc);
+	tcase_add_test(tc, test_canon_body_rfc);
+	tcase_add_loop_test(tc, test_canon_body_cases, 0,
+	    sizeof(body_cases) / sizeof(body_cases[0]));
+	tcase_add_test(tc, test_canon_body_nul);
+	tcase_add_test(tc, test_canon_body_limit);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("taglist");
+	tcase_add_test(tc, test_taglist);
+	tcase_add_loop_test(tc, test_taglist_bad, 0,
+	    sizeof(bad_taglists) / sizeof(bad_taglists[0]));
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("dkim_parse");
+	tcase_add_test(tc, test_sig_parse_ok);
+	tcase_add_loop_test(tc, test_sig_parse_bad, 0,
+	    sizeof(bad_sigs) / sizeof(bad_sigs[0]));
+	tcase_add_test(tc, test_sig_parse_hostile);
+	tcase_add_loop_test(tc, test_key_parse, 0,
+	    sizeof(keys) / sizeof(keys[0]));
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("dkim_rfc8463");
+	tcase_add_test(tc, test_rfc8463_verify);
+	tcase_add_loop_test(tc, test_rfc8463_tamper, 0,
+	    sizeof(tamper) / sizeof(tamper[0]));
+	tcase_add_test(tc, test_rfc8463_dns_errors);
+	tcase_add_test(tc, test_rfc8463_sign_same_bytes);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("dkim_roundtrip");
+	tcase_set_timeout(tc, 60);
+	tcase_add_loop_test(tc, test_roundtrip, 0, 2);
+	tcase_add_test(tc, test_sign_no_from);
+	tcase_add_test(tc, test_verify_unsigned_and_broken);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+TEST_MAIN(make_suite)
