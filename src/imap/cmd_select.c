@@ -235,8 +235,13 @@ cmd_close(struct imap_session *s, const struct imap_arg *args,
 	(void)args;
 	if (nargs != 0)
 		return imap_bad(s, "CLOSE takes no arguments");
-	if (!mbox_readonly(s->mb))
-		e = expunge_deleted(s, NULL);
+	if (!mbox_readonly(s->mb)) {
+		/* see \Deleted set by other sessions too; CLOSE sends no
+		 * untagged responses, so the changes are not reported */
+		e = mbox_sync(s->mb, 0, NULL);
+		if (e == FERR_NONE)
+			e = expunge_deleted(s, NULL);
+	}
 	if (e == FERR_NONE && !mbox_readonly(s->mb))
 		e = mbox_sync(s->mb, 0, NULL);
 	imap_unselect(s);
@@ -293,6 +298,11 @@ cmd_expunge(struct imap_session *s, const struct imap_arg *args,
 		seqset_free(&set);
 		imap_tagged(s, "NO", "[CANNOT] Mailbox is read-only");
 		return 0;
+	}
+	/* pick up \Deleted flags other sessions set since the last sync */
+	if (imap_sync(s, true) < 0) {
+		seqset_free(&set);
+		return -1;
 	}
 	e = expunge_deleted(s, s->uid ? &set : NULL);
 	seqset_free(&set);
