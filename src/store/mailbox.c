@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -216,6 +217,23 @@ mbox_dir_mtime(const char *dir, const char *sub, struct timespec *ts)
 		return -1;
 	*ts = sb.st_mtim;
 	return 0;
+}
+
+/*
+ * Was mtime m set long enough before now that any later change gets a
+ * different mtime? File systems with nanosecond stamps tick with the
+ * kernel's coarse clock (a few ms): 50 ms is ample. Whole-second stamps
+ * (nsec 0) need a full second.
+ */
+static int
+mbox_stamp_old(const struct timespec *now, const struct timespec *m)
+{
+	int64_t d = ((int64_t)now->tv_sec - (int64_t)m->tv_sec) * 1000000000 +
+	    ((int64_t)now->tv_nsec - (int64_t)m->tv_nsec);
+
+	if (m->tv_nsec == 0)
+		return d > 1100000000LL;
+	return d > 50000000LL;
 }
 
 static void
@@ -919,13 +937,12 @@ mbox_sync(struct mbox *mb, unsigned flags, struct mbox_changes *chp)
 	}
 	mbox_merge(mb, &sc, flags, ch, &ecap, &ccap);
 	/* trust the stamps only when the scan was stable and the
-	 * directories were not modified within the last second (a change
-	 * in the same clock tick would not move the mtime) */
+	 * directories were not modified within the file system's clock
+	 * granularity (a change in the same tick would not move them) */
 	mb->new_mtime = sc.new_mtime;
 	mb->cur_mtime = sc.cur_mtime;
-	mb->stamps_valid = sc.stable &&
-	    now.tv_sec - sc.new_mtime.tv_sec > 1 &&
-	    now.tv_sec - sc.cur_mtime.tv_sec > 1;
+	mb->stamps_valid = sc.stable && mbox_stamp_old(&now, &sc.new_mtime) &&
+	    mbox_stamp_old(&now, &sc.cur_mtime);
 	/* our own moves from new/ changed the directories */
 	if (mb->stamps_valid) {
 		struct timespec n2, c2;
@@ -957,6 +974,164 @@ out:
 	return e;
 }
 
+/* ------------------------------------------------------------------ */
+/* shared snapshots: a SELECT of a folder another view opened recently */
+
+#define SNAP_MAX	16
+
+struct snap {
+	char		 path[SPATH_MAX];
+	struct timespec	 new_mtime;
+	struct timespec	 cur_mtime;
+	struct stat	 ul_sb;
+	struct mrec	*recs;
+	uint32_t	 n;
+	int		 has_new;	/* some records in new/ */
+	struct spool	 pool;
+	struct uidlist	 ul;
+	uint32_t	 uidvalidity;
+	uint32_t	 uidnext;
+	uint64_t	 used;
+};
+
+static pthread_mutex_t snap_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct snap *snaps[SNAP_MAX];
+static uint64_t snap_tick;
+
+static void
+snap_copy_ul(struct uidlist *dst, const struct uidlist *src)
+{
+	size_t i;
+
+	uidlist_init(dst);
+	dst->version = src->version;
+	dst->uidvalidity = src->uidvalidity;
+	memcpy(dst->guid, src->guid, sizeof(dst->guid));
+	if (src->hdr_extra != NULL)
+		dst->hdr_extra = spool_add(&dst->pool, src->hdr_extra,
+		    strlen(src->hdr_extra));
+	dst->recs = xreallocarray(NULL, src->n + 1, sizeof(*dst->recs));
+	dst->cap = src->n + 1;
+	for (i = 0; i < src->n; i++)
+		(void)uidlist_append_rec(dst, src->recs[i].uid,
+		    src->recs[i].name, strlen(src->recs[i].name),
+		    src->recs[i].ext);
+	dst->nextuid = src->nextuid;
+}
+
+static struct mrec *
+snap_copy_recs(struct spool *pool, const struct mrec *src, uint32_t n)
+{
+	struct mrec *r = xcalloc((size_t)n + 1, sizeof(*r));
+	uint32_t i;
+
+	for (i = 0; i < n; i++) {
+		r[i] = src[i];
+		r[i].name = spool_add(pool, src[i].name, strlen(src[i].name));
+		r[i].flags &= (uint8_t)~MBOX_F_RECENT;
+	}
+	return r;
+}
+
+static void
+snap_free(struct snap *sn)
+{
+	free(sn->recs);
+	spool_free(&sn->pool);
+	uidlist_free(&sn->ul);
+	free(sn);
+}
+
+/* Keep a copy of a freshly synced view for the next mbox_open(). */
+static void
+snap_publish(const struct mbox *mb)
+{
+	struct snap *sn;
+	size_t i, slot = 0;
+	uint32_t k;
+
+	if (!mb->stamps_valid || !mb->ul_loaded || mb->pending)
+		return;
+	sn = xcalloc(1, sizeof(*sn));
+	str_copy(sn->path, mb->path, sizeof(sn->path));
+	sn->new_mtime = mb->new_mtime;
+	sn->cur_mtime = mb->cur_mtime;
+	sn->ul_sb = mb->ul_sb;
+	sn->recs = snap_copy_recs(&sn->pool, mb->recs, mb->n);
+	sn->n = mb->n;
+	for (k = 0; k < mb->n; k++) {
+		if (mb->recs[k].state & R_IN_NEW)
+			sn->has_new = 1;
+	}
+	snap_copy_ul(&sn->ul, &mb->ul);
+	sn->uidvalidity = mb->uidvalidity;
+	sn->uidnext = mb->uidnext;
+	pthread_mutex_lock(&snap_mu);
+	sn->used = ++snap_tick;
+	for (i = 0; i < SNAP_MAX; i++) {
+		if (snaps[i] == NULL || strcmp(snaps[i]->path, sn->path) == 0) {
+			slot = i;
+			break;
+		}
+		if (snaps[i]->used < snaps[slot]->used)
+			slot = i;
+	}
+	if (snaps[slot] != NULL)
+		snap_free(snaps[slot]);
+	snaps[slot] = sn;
+	pthread_mutex_unlock(&snap_mu);
+}
+
+/* Fill a new view from a snapshot still matching the disk: 1, else 0. */
+static int
+snap_take(struct mbox *mb)
+{
+	struct timespec nm, cm;
+	struct stat sb;
+	char path[SPATH_MAX];
+	size_t i;
+	int ok = 0;
+
+	if (mbox_dir_mtime(mb->path, "new", &nm) < 0 ||
+	    mbox_dir_mtime(mb->path, "cur", &cm) < 0 ||
+	    spath(path, sizeof(path), "%s/dovecot-uidlist", mb->path) < 0 ||
+	    stat(path, &sb) < 0)
+		return 0;
+	pthread_mutex_lock(&snap_mu);
+	for (i = 0; i < SNAP_MAX; i++) {
+		struct snap *sn = snaps[i];
+
+		if (sn == NULL || strcmp(sn->path, mb->path) != 0)
+			continue;
+		if (!ts_eq(&sn->new_mtime, &nm) || !ts_eq(&sn->cur_mtime, &cm) ||
+		    sn->ul_sb.st_ino != sb.st_ino ||
+		    sn->ul_sb.st_size != sb.st_size ||
+		    !ts_eq(&sn->ul_sb.st_mtim, &sb.st_mtim))
+			break;
+		/* a read-write view must move new/ files: sync instead */
+		if (sn->has_new && !(mb->oflags & MBOX_OPEN_RO))
+			break;
+		mb->recs = snap_copy_recs(&mb->pool, sn->recs, sn->n);
+		mb->n = sn->n;
+		uidlist_free(&mb->ul);
+		snap_copy_ul(&mb->ul, &sn->ul);
+		mb->ul_loaded = 1;
+		mb->ul_sb = sn->ul_sb;
+		mb->new_mtime = nm;
+		mb->cur_mtime = cm;
+		mb->stamps_valid = 1;
+		mb->uidvalidity = sn->uidvalidity;
+		mb->uidnext = sn->uidnext;
+		sn->used = ++snap_tick;
+		ok = 1;
+		break;
+	}
+	pthread_mutex_unlock(&snap_mu);
+	if (ok)
+		(void)mbox_reload_keywords(mb);
+	return ok;
+}
+
 enum ferr
 mbox_open(struct mstore *st, const char *name, unsigned flags,
     struct mbox **mb_r)
@@ -977,8 +1152,11 @@ mbox_open(struct mstore *st, const char *name, unsigned flags,
 	if (e == FERR_NONE && (stat(mb->path, &sb) < 0 ||
 	    !S_ISDIR(sb.st_mode)))
 		e = FERR_NOTFOUND;
-	if (e == FERR_NONE)
+	if (e == FERR_NONE && !snap_take(mb)) {
 		e = mbox_sync(mb, MBOX_SYNC_FORCE, NULL);
+		if (e == FERR_NONE)
+			snap_publish(mb);
+	}
 	if (e != FERR_NONE) {
 		mbox_close(&mb);
 		return e;

@@ -708,6 +708,42 @@ START_TEST(test_many)
 }
 END_TEST
 
+START_TEST(test_snapshot)
+{
+	/* a second SELECT may reuse the first view's scan, but only while
+	 * the directories and the uidlist are unchanged */
+	struct mstore *st = open_store(0);
+	struct mbox *a, *b, *c;
+	struct timespec ts = { 0, 150 * 1000 * 1000 };
+	char name[256], from[1024], to[1024];
+
+	deliver("Subject: 1\n\n1\n");
+	deliver("Subject: 2\n\n2\n");
+	ck_assert_int_eq(mbox_open(st, "INBOX", 0, &a), FERR_NONE);
+	mbox_close(&a);
+	nanosleep(&ts, NULL);
+	ck_assert_int_eq(mbox_open(st, "INBOX", 0, &a), FERR_NONE);
+	ck_assert_int_eq(mbox_open(st, "INBOX", 0, &b), FERR_NONE);
+	ck_assert_uint_eq(mbox_count(b), 2);
+	ck_assert_uint_eq(mbox_msg_uid(b, 1), 2);
+	ck_assert_uint_eq(mbox_uidvalidity(b), mbox_uidvalidity(a));
+	ck_assert_uint_eq(mbox_recent_count(b), 0);
+	/* another process flags one message */
+	only_file(md, "cur", name, sizeof(name));
+	snprintf(from, sizeof(from), "%s/cur/%s", md, name);
+	snprintf(to, sizeof(to), "%s/cur/%sF", md, name);
+	ck_assert_int_eq(rename(from, to), 0);
+	ck_assert_int_eq(mbox_open(st, "INBOX", MBOX_OPEN_RO, &c), FERR_NONE);
+	ck_assert_uint_eq(mbox_count(c), 2);
+	ck_assert_uint_eq((mbox_msg_flags(c, 0) | mbox_msg_flags(c, 1)) &
+	    MBOX_F_FLAGGED, MBOX_F_FLAGGED);
+	mbox_close(&a);
+	mbox_close(&b);
+	mbox_close(&c);
+	mstore_close(&st);
+}
+END_TEST
+
 static Suite *
 make_suite(void)
 {
@@ -730,6 +766,7 @@ make_suite(void)
 	tcase_add_test(tc, test_rename_inbox);
 	tcase_add_test(tc, test_uidlist_kept_records);
 	tcase_add_test(tc, test_notify);
+	tcase_add_test(tc, test_snapshot);
 	tcase_add_test(tc, test_many);
 	suite_add_tcase(s, tc);
 	return s;
