@@ -217,6 +217,7 @@ db_read_password(const char *path, const char **error_r)
 struct dir *
 dir_open(const struct conf *c, const char **error_r)
 {
+	pthread_condattr_t ca;
 	const char *dummy;
 	struct dir *d;
 	char *pw;
@@ -239,7 +240,10 @@ dir_open(const struct conf *c, const char **error_r)
 	d->password = pw;
 	d->auth_rehash = c->auth_rehash;
 	pthread_mutex_init(&d->mu, NULL);
-	pthread_cond_init(&d->cv, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&d->cv, &ca);
+	pthread_condattr_destroy(&ca);
 	return d;
 }
 
@@ -358,9 +362,16 @@ db_get_impl(struct dir *d, bool check, const char **error_r)
 		*error_r = "cannot initialise the MariaDB client library";
 		return NULL;
 	}
-	clock_gettime(CLOCK_REALTIME, &until);
+	clock_gettime(CLOCK_MONOTONIC, &until);
 	until.tv_sec += DB_POOL_WAIT;
 	pthread_mutex_lock(&d->mu);
+	if (d->nidle == 0 && time_mono_ms() < d->down_until_ms) {
+		/* a connect failed a moment ago: do not pile up behind the
+		 * connect timeout, answer "temporary failure" at once */
+		*error_r = db_errf("%s", d->down_why);
+		pthread_mutex_unlock(&d->mu);
+		return NULL;
+	}
 	while (d->nidle == 0 && d->nopen >= DB_POOL_MAX) {
 		if (pthread_cond_timedwait(&d->cv, &d->mu, &until) ==
 		    ETIMEDOUT && d->nidle == 0 && d->nopen >= DB_POOL_MAX) {
@@ -383,13 +394,16 @@ db_get_impl(struct dir *d, bool check, const char **error_r)
 	}
 	if (c == NULL) {
 		c = db_connect(d, true, DB_IO_TIMEOUT, NULL, error_r);
+		pthread_mutex_lock(&d->mu);
 		if (c == NULL) {
-			pthread_mutex_lock(&d->mu);
 			d->nopen--;
+			d->down_until_ms = time_mono_ms() + DB_DOWN_HOLD_MS;
+			str_copy(d->down_why, *error_r, sizeof(d->down_why));
 			pthread_cond_signal(&d->cv);
-			pthread_mutex_unlock(&d->mu);
-			return NULL;
+		} else {
+			d->down_until_ms = 0;
 		}
+		pthread_mutex_unlock(&d->mu);
 	}
 	return c;
 }

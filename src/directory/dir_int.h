@@ -24,6 +24,7 @@
 #define DB_IDLE_PING		30	/* ping a conn idle longer than this */
 #define DB_MAX_ROWS		10000000 /* cap on one result set */
 #define DB_RETRY_MAX_MS		1000	/* retry only failures faster than */
+#define DB_DOWN_HOLD_MS		1000	/* after a failed connect, fail fast */
 
 /* ISPmail column widths, in characters */
 #define DIR_DOMAIN_CHARS	50
@@ -47,6 +48,8 @@ struct dir {
 	struct db_conn	*idle[DB_POOL_MAX];
 	size_t		 nidle;
 	size_t		 nopen;		/* idle + borrowed */
+	uint64_t	 down_until_ms;	/* fail fast until (time_mono_ms) */
+	char		 down_why[256];	/* the connect error that set it */
 };
 
 enum db_type { DB_STR, DB_I64 };
