@@ -28,6 +28,7 @@
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
@@ -244,6 +245,7 @@ cli_serve(int argc, char **argv)
 	size_t n = 0;
 	int argi = 1, foreground = 0;
 	unsigned backoff = 1;
+	time_t started;
 	pid_t worker;
 	const char *old;
 	char **orig_argv = argv - 1;
@@ -274,18 +276,20 @@ cli_serve(int argc, char **argv)
 			return CLI_ERR;
 	}
 	log_set_level((enum log_level)c.log_level);
-	if (worker_precheck(&c) < 0)
+	if (worker_precheck(&c) < 0 || serve_bind_all(&c, ls, &n) < 0) {
+		conf_free(&c);
 		return CLI_ERR;
-	if (serve_bind_all(&c, ls, &n) < 0)
-		return CLI_ERR;
+	}
 	serve_close_stale_inherited(ls, n);
 	if (!foreground && getenv("FACTEUR_OLD_WORKER") == NULL) {
 		pid_t p = fork();
 
 		if (p < 0)
 			return cli_err("serve", strerror(errno));
-		if (p > 0)
+		if (p > 0) {
+			conf_free(&c);
 			return CLI_OK;
+		}
 		setsid();
 	}
 	memset(&sa, 0, sizeof(sa));
@@ -311,6 +315,7 @@ cli_serve(int argc, char **argv)
 	log_info("supervisor starting version=%s listeners=%zu",
 	    FACTEUR_VERSION, n);
 	worker = serve_fork_worker(&c, ls, n);
+	started = time(NULL);
 
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGTERM);
@@ -332,6 +337,7 @@ cli_serve(int argc, char **argv)
 				kill(worker, SIGTERM);
 				waitpid(worker, &status, 0);
 			}
+			conf_free(&c);
 			return CLI_OK;
 		}
 		if (sup_hup) {
@@ -351,11 +357,14 @@ cli_serve(int argc, char **argv)
 				    "status=%d; restarting in %us", (long)p,
 				    WEXITSTATUS(status), backoff);
 			worker = -1;
+			if (time(NULL) - started > 60)
+				backoff = 1;	/* not a crash loop */
 			sleep(backoff);
 			if (sup_term)
 				break;
 			backoff = backoff >= 16 ? 30 : backoff * 2;
 			worker = serve_fork_worker(&c, ls, n);
+			started = time(NULL);
 		}
 		if (worker < 0 && !sup_term) {
 			sleep(1);
