@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "cli/cli.h"
 #include "cli/cli_dir.h"
@@ -40,6 +41,34 @@ alias_resolve(struct dir *d, const char *addr, const char *what)
 		    dests[i].local ? "local" : "remote");
 	free(dests);
 	return CLI_OK;
+}
+
+/*
+ * alias_hint: after adding SOURCE -> DEST where SOURCE is a mailbox,
+ * say (on stderr) that its mail now goes only to the alias rows, as in
+ * Postfix, unless a row SOURCE -> SOURCE keeps a copy.
+ */
+static void
+alias_hint(struct dir *d, const char *source, const char *what)
+{
+	struct dir_user u;
+	struct dir_list l;
+	const char *why = NULL;
+	size_t i;
+	int self = 0;
+
+	if (dir_user_lookup(d, source, &u) != 1)
+		return;
+	if (dir_alias_list(d, u.email, &l, &why) < 0)
+		return;
+	for (i = 0; i < l.nrows; i++)
+		if (strcasecmp(l.rows[i * l.ncols + 1], u.email) == 0)
+			self = 1;
+	dir_list_free(&l);
+	if (!self)
+		fprintf(stderr, "facteur: %s: note: %s is a mailbox; its mail "
+		    "now goes to its aliases only (`facteur alias add %s %s` "
+		    "keeps a copy)\n", what, u.email, u.email, u.email);
 }
 
 int
@@ -72,6 +101,8 @@ cli_alias(int argc, char **argv)
 	if (strcmp(a.action, "add") == 0) {
 		if (dir_alias_add(d, a.pos[0], a.pos[1], NULL, &why) < 0)
 			rc = cli_err(what, why);
+		else
+			alias_hint(d, a.pos[0], what);
 	} else if (strcmp(a.action, "del") == 0) {
 		if (dir_alias_del(d, a.pos[0], a.npos == 2 ? a.pos[1] : NULL,
 		    NULL, &why) < 0)

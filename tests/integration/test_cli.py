@@ -396,6 +396,25 @@ class CliTest(unittest.TestCase):
         self.assertErr(self.cli("alias", "del", "sales@example.org"), 1,
                        "alias del sales@example.org", "no such alias")
 
+    def test_alias_on_mailbox_hint(self):
+        self.assertEqual(self.cli("user", "add", "fw@example.org",
+                                  input="pw\n").returncode, 0)
+        p = self.cli("alias", "add", "fw@example.org", "x@remote.example")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(p.stdout, "")
+        self.assertIn("keeps a copy", p.stderr)
+        p = self.cli("alias", "add", "fw@example.org", "fw@example.org")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        p = self.cli("alias", "add", "fw@example.org", "y@remote.example")
+        self.assertEqual((p.returncode, p.stderr), (0, ""))
+        p = self.cli("alias", "add", "notabox@example.org", "fw@example.org")
+        self.assertEqual((p.returncode, p.stderr), (0, ""))
+        self.assertEqual(sorted(self.cli("alias", "resolve",
+                                         "fw@example.org").stdout
+                                .splitlines()),
+                         ["fw@example.org\tlocal", "x@remote.example\tremote",
+                          "y@remote.example\tremote"])
+
     def test_alias_catchall_and_validation(self):
         self.assertEqual(self.cli("alias", "add", "@example.org",
                                   "postmaster@example.org").returncode, 0)
