@@ -75,6 +75,7 @@ int dir_user_lookup(struct dir *d, const char *email, struct dir_user *u_r);
  * 1000 results; past them -1, as Postfix defers); a destination equal to
  * the address being expanded is delivered as it is, not expanded again;
  * an address met twice is used once (duplicates removed, loops end).
+ * A local destination is given as virtual_users stores it.
  * Returns 1 with *dests_r (malloc'ed array, caller frees) and *n_r >= 1,
  * 0 when the address is in a local domain but reaches nobody (550 5.1.1),
  * -1 temporary error. Callers check dir_domain_is_local first.
