@@ -4,7 +4,12 @@
  * retry schedule, DSN structure (RFC 3464), and the SMTP client helpers
  * (wire size with dot-stuffing, enhanced status codes).
  */
+#include <arpa/inet.h>
 #include <dirent.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <strings.h>
+#include <sys/socket.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -610,6 +615,338 @@ START_TEST(test_timeouts)
 }
 END_TEST
 
+
+/*
+ * A scripted SMTP server on 127.0.0.1 for the client: one connection,
+ * replies chosen by command prefix; "CLOSE" hangs up instead.
+ */
+struct fake_rule {
+	const char	*prefix;
+	const char	*reply;
+};
+
+struct fake {
+	int			 lfd;
+	uint16_t		 port;
+	const char		*greeting;
+	const struct fake_rule	*rules;
+	const char		*data_reply;
+	char			 got[65536];	/* everything the client sent */
+	size_t			 gotlen;
+	pthread_t		 th;
+};
+
+static int
+fake_send(int fd, const char *s)
+{
+	if (strcmp(s, "CLOSE") == 0)
+		return -1;
+	return write(fd, s, strlen(s)) < 0 ? -1 : 0;
+}
+
+static void *
+fake_main(void *arg)
+{
+	struct fake *f = arg;
+	char line[4096];
+	size_t ll = 0;
+	int fd, data = 0;
+
+	fd = accept(f->lfd, NULL, NULL);
+	if (fd < 0)
+		return NULL;
+	if (fake_send(fd, f->greeting) < 0)
+		goto out;
+	for (;;) {
+		char c;
+		ssize_t r = read(fd, &c, 1);
+
+		if (r <= 0)
+			break;
+		if (f->gotlen < sizeof(f->got) - 1)
+			f->got[f->gotlen++] = c;
+		if (ll < sizeof(line) - 1)
+			line[ll++] = c;
+		if (c != '\n')
+			continue;
+		line[ll] = '\0';
+		ll = 0;
+		if (data) {
+			if (strcmp(line, ".\r\n") == 0) {
+				data = 0;
+				if (fake_send(fd, f->data_reply) < 0)
+					break;
+			}
+			continue;
+		}
+		for (const struct fake_rule *r2 = f->rules; r2->prefix != NULL;
+		    r2++) {
+			if (strncasecmp(line, r2->prefix,
+			    strlen(r2->prefix)) != 0)
+				continue;
+			if (fake_send(fd, r2->reply) < 0)
+				goto out;
+			if (strncmp(r2->reply, "354", 3) == 0)
+				data = 1;
+			break;
+		}
+	}
+out:
+	close(fd);
+	return NULL;
+}
+
+static void
+fake_start(struct fake *f)
+{
+	struct sockaddr_in sin;
+	socklen_t sl = sizeof(sin);
+
+	f->gotlen = 0;
+	f->lfd = socket(AF_INET, SOCK_STREAM, 0);
+	ck_assert_int_ge(f->lfd, 0);
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert_int_eq(bind(f->lfd, (struct sockaddr *)&sin, sizeof(sin)),
+	    0);
+	ck_assert_int_eq(listen(f->lfd, 1), 0);
+	ck_assert_int_eq(getsockname(f->lfd, (struct sockaddr *)&sin, &sl),
+	    0);
+	f->port = ntohs(sin.sin_port);
+	ck_assert_int_eq(pthread_create(&f->th, NULL, fake_main, f), 0);
+}
+
+static void
+fake_stop(struct fake *f)
+{
+	pthread_join(f->th, NULL);
+	close(f->lfd);
+	f->got[f->gotlen] = '\0';
+}
+
+static const char fake_msg[] = "Subject: t\n\nline\n.dot\n..two\n";
+
+/* deliver fake_msg to rcpts through the fake server */
+static void
+fake_deliver(struct fake *f, struct mta_rcpt *r, size_t n)
+{
+	struct mta_cfg cfg;
+	struct mta_job job;
+
+	fake_start(f);
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.hostname = "client.test";
+	cfg.port = f->port;
+	mta_timeouts_default(&cfg.to, 2000);
+	memset(&job, 0, sizeof(job));
+	job.queue_id = "testid";
+	job.sender = "a@example.org";
+	job.domain = "[127.0.0.1]";
+	job.rcpts = r;
+	job.nrcpts = n;
+	job.content = fake_msg;
+	job.clen = sizeof(fake_msg) - 1;
+	mta_deliver(&cfg, &job);
+	fake_stop(f);
+}
+
+static const struct fake_rule rules_ok[] = {
+	{ "EHLO", "250-fake\r\n250-PIPELINING\r\n250-SIZE 1000\r\n"
+	    "250 8BITMIME\r\n" },
+	{ "MAIL", "250 2.1.0 ok\r\n" },
+	{ "RCPT TO:<bad@", "550 5.1.1 no such user\r\n" },
+	{ "RCPT TO:<later@", "451 4.2.0 try later\r\n" },
+	{ "RCPT", "250 2.1.5 ok\r\n" },
+	{ "DATA", "354 go\r\n" },
+	{ "QUIT", "221 bye\r\n" },
+	{ NULL, NULL }
+};
+
+START_TEST(test_mta_mixed_results)
+{
+	struct fake f = { .greeting = "220 fake ESMTP\r\n", .rules = rules_ok,
+	    .data_reply = "250 2.0.0 queued\r\n" };
+	struct mta_rcpt r[3];
+
+	memset(r, 0, sizeof(r));
+	r[0].addr = "good@x.test";
+	r[1].addr = "bad@x.test";
+	r[2].addr = "later@x.test";
+	fake_deliver(&f, r, 3);
+	ck_assert_int_eq(r[0].result, MTA_SENT);
+	ck_assert_str_eq(r[0].dsn, "2.0.0");
+	ck_assert_str_eq(r[0].diag, "250 2.0.0 queued");
+	ck_assert_int_eq(r[1].result, MTA_BOUNCE);
+	ck_assert_str_eq(r[1].dsn, "5.1.1");
+	ck_assert_str_eq(r[1].diag, "550 5.1.1 no such user");
+	ck_assert_int_eq(r[2].result, MTA_DEFER);
+	ck_assert_str_eq(r[2].dsn, "4.2.0");
+	/* pipelined: MAIL and all RCPTs before the first reply is read;
+	 * SIZE given; CRLF and dot-stuffing on the wire */
+	ck_assert_ptr_nonnull(strstr(f.got, "MAIL FROM:<a@example.org> "
+	    "SIZE="));
+	ck_assert_ptr_nonnull(strstr(f.got, "\r\nRCPT TO:<good@x.test>\r\n"
+	    "RCPT TO:<bad@x.test>\r\nRCPT TO:<later@x.test>\r\nDATA\r\n"));
+	ck_assert_ptr_nonnull(strstr(f.got, "Subject: t\r\n\r\nline\r\n"
+	    "..dot\r\n...two\r\n.\r\nQUIT\r\n"));
+}
+END_TEST
+
+static const struct fake_rule rules_big[] = {
+	{ "EHLO", "250-fake\r\n250 SIZE 10\r\n" },
+	{ "QUIT", "221 bye\r\n" },
+	{ NULL, NULL }
+};
+
+START_TEST(test_mta_size_refused)
+{
+	struct fake f = { .greeting = "220 fake\r\n", .rules = rules_big,
+	    .data_reply = "250 ok\r\n" };
+	struct mta_rcpt r[1];
+
+	memset(r, 0, sizeof(r));
+	r[0].addr = "x@x.test";
+	fake_deliver(&f, r, 1);
+	ck_assert_int_eq(r[0].result, MTA_BOUNCE);
+	ck_assert_str_eq(r[0].dsn, "5.3.4");
+	ck_assert_ptr_null(strstr(f.got, "MAIL"));
+}
+END_TEST
+
+static const struct fake_rule rules_closed_after_dot[] = {
+	{ "EHLO", "250 fake\r\n" },
+	{ "MAIL", "250 ok\r\n" },
+	{ "RCPT", "250 ok\r\n" },
+	{ "DATA", "354 go\r\n" },
+	{ NULL, NULL }
+};
+
+START_TEST(test_mta_lost_after_dot_defers)
+{
+	struct fake f = { .greeting = "220 fake\r\n",
+	    .rules = rules_closed_after_dot, .data_reply = "CLOSE" };
+	struct mta_rcpt r[1];
+
+	memset(r, 0, sizeof(r));
+	r[0].addr = "x@x.test";
+	fake_deliver(&f, r, 1);
+	ck_assert_int_eq(r[0].result, MTA_DEFER);
+	ck_assert_ptr_nonnull(strstr(r[0].diag, "more than once"));
+	/* no pipelining offered: one command at a time */
+	ck_assert_ptr_nonnull(strstr(f.got, "MAIL FROM:<a@example.org>\r\n"
+	    "RCPT TO:<x@x.test>\r\nDATA\r\n"));
+}
+END_TEST
+
+/* hostile or broken servers: every recipient deferred, never sent */
+static const struct {
+	const char	*greeting;
+	const char	*ehlo;
+	const char	*mail;
+	const char	*want_diag;
+} bad_servers[] = {
+	{ "hello there\r\n", "250 x\r\n", "250 ok\r\n", "malformed reply" },
+	{ "421 4.3.2 busy\r\n", "250 x\r\n", "250 ok\r\n",
+	    "refused to talk to me: 421 4.3.2 busy" },
+	{ "220-one\r\n230 two\r\n", "250 x\r\n", "250 ok\r\n",
+	    "inconsistent reply codes" },
+	{ "220 x\r\n", "CLOSE", "250 ok\r\n", "lost connection" },
+	{ "220 x\r\n", "250 x\r\n", "452 4.3.1 full\r\n", "452 4.3.1 full" },
+	{ "220 x\r\n", "250 x\r\n", "CLOSE", "lost connection" },
+	{ "220 x\r\n", "25\r\n", "250 ok\r\n", "malformed reply" },
+	{ "220 x\r\n", "2500 x\r\n", "250 ok\r\n", "malformed reply" },
+	{ "CLOSE", "250 x\r\n", "250 ok\r\n", "lost connection" },
+};
+
+START_TEST(test_mta_bad_server)
+{
+	struct fake_rule rules[] = {
+		{ "EHLO", bad_servers[_i].ehlo },
+		{ "HELO", "CLOSE" },
+		{ "MAIL", bad_servers[_i].mail },
+		{ "RCPT", "250 ok\r\n" },
+		{ "QUIT", "221 bye\r\n" },
+		{ NULL, NULL }
+	};
+	struct fake f = { .greeting = bad_servers[_i].greeting,
+	    .rules = rules, .data_reply = "250 ok\r\n" };
+	struct mta_rcpt r[1];
+
+	memset(r, 0, sizeof(r));
+	r[0].addr = "x@x.test";
+	fake_deliver(&f, r, 1);
+	ck_assert_int_eq(r[0].result, MTA_DEFER);
+	ck_assert_uint_eq(r[0].dsn[0], '4');
+	ck_assert_msg(strstr(r[0].diag, bad_servers[_i].want_diag) != NULL,
+	    "case %d: diag \"%s\"", _i, r[0].diag);
+	ck_assert_ptr_null(strstr(f.got, "DATA"));
+}
+END_TEST
+
+START_TEST(test_mta_mail_5xx_bounces_all)
+{
+	struct fake_rule rules[] = {
+		{ "EHLO", "250-x\r\n250 PIPELINING\r\n" },
+		{ "MAIL", "553 5.7.1 sender rejected\r\n" },
+		{ "RCPT", "503 5.5.1 need MAIL\r\n" },
+		{ "QUIT", "221 bye\r\n" },
+		{ NULL, NULL }
+	};
+	struct fake f = { .greeting = "220 x\r\n", .rules = rules,
+	    .data_reply = "250 ok\r\n" };
+	struct mta_rcpt r[2];
+
+	memset(r, 0, sizeof(r));
+	r[0].addr = "x@x.test";
+	r[1].addr = "y@x.test";
+	fake_deliver(&f, r, 2);
+	for (int i = 0; i < 2; i++) {
+		ck_assert_int_eq(r[i].result, MTA_BOUNCE);
+		ck_assert_str_eq(r[i].dsn, "5.7.1");
+		ck_assert_str_eq(r[i].diag, "553 5.7.1 sender rejected");
+	}
+	ck_assert_ptr_null(strstr(f.got, "DATA"));
+}
+END_TEST
+
+START_TEST(test_mta_connect_refused)
+{
+	struct mta_cfg cfg;
+	struct mta_job job;
+	struct mta_rcpt r[1];
+	struct sockaddr_in sin;
+	socklen_t sl = sizeof(sin);
+	int fd;
+
+	/* a port nobody listens on: bind without listen, note it, close */
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&sin, &sl), 0);
+	close(fd);
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.hostname = "client.test";
+	cfg.port = ntohs(sin.sin_port);
+	mta_timeouts_default(&cfg.to, 2000);
+	memset(&job, 0, sizeof(job));
+	memset(r, 0, sizeof(r));
+	r[0].addr = "x@x.test";
+	job.queue_id = "t";
+	job.sender = "";
+	job.domain = "[127.0.0.1]";
+	job.rcpts = r;
+	job.nrcpts = 1;
+	job.content = "";
+	mta_deliver(&cfg, &job);
+	ck_assert_int_eq(r[0].result, MTA_DEFER);
+	ck_assert_str_eq(r[0].dsn, "4.4.1");
+	ck_assert_ptr_nonnull(strstr(r[0].diag, "Connection refused"));
+}
+END_TEST
+
 static Suite *
 make_suite(void)
 {
@@ -647,6 +984,16 @@ make_suite(void)
 	    (int)(sizeof(status_cases) / sizeof(status_cases[0])));
 	tcase_add_test(tc, test_needs_smtputf8);
 	tcase_add_test(tc, test_timeouts);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("smtp-client");
+	tcase_set_timeout(tc, 20);
+	tcase_add_test(tc, test_mta_mixed_results);
+	tcase_add_test(tc, test_mta_size_refused);
+	tcase_add_test(tc, test_mta_lost_after_dot_defers);
+	tcase_add_loop_test(tc, test_mta_bad_server, 0,
+	    (int)(sizeof(bad_servers) / sizeof(bad_servers[0])));
+	tcase_add_test(tc, test_mta_mail_5xx_bounces_all);
+	tcase_add_test(tc, test_mta_connect_refused);
 	suite_add_tcase(s, tc);
 	return s;
 }
