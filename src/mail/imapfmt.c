@@ -345,7 +345,10 @@ imapfmt_envelope(struct buf *out, const char *hdr, size_t len)
 			    memchr(f.value, '\0', f.value_len) != NULL) {
 				size_t at = nul.len, i;
 
-				if (buf_reserve(&nul, 3 * len + 16) < 0)
+				/* the values add up to at most len bytes,
+				 * 3 * len after replacement: reserve once */
+				if (nul.data == NULL &&
+				    buf_reserve(&nul, 3 * len + 16) < 0)
 					break;
 				for (i = 0; i < f.value_len; i++) {
 					if (f.value[i] != '\0')

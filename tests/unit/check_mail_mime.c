@@ -319,7 +319,7 @@ static const char *const corpus[] = {
 	"header-cut", "nonmime-fields", "fields-raw", "child-no-ctype",
 	"mimever-no-ctype", "rfc822-nonmime", "dup-fields", "nul-header",
 	"utf8-addr", "empty-parts", "crlf-header-cut", "rfc822-cut",
-	"8bit-disposition", "routes",
+	"8bit-disposition", "routes", "nul-fields",
 };
 
 START_TEST(test_corpus_dovecot)
