@@ -16,6 +16,7 @@
 #include "mailauth/canon.h"
 #include "mailauth/dkim.h"
 #include "mailauth/resolve.h"
+#include "mailauth/spf.h"
 #include "mailauth/taglist.h"
 #include "testutil.h"
 
@@ -922,6 +923,375 @@ START_TEST(test_verify_unsigned_and_broken)
 }
 END_TEST
 
+
+/* ------------------------------------------------------------------ */
+/* SPF                                                                 */
+
+static const struct {
+	const char	*spec;
+	const char	*want;
+} macros4[] = {
+	/* RFC 7208 7.4 */
+	{ "%{s}", "strong-bad@email.example.com" },
+	{ "%{o}", "email.example.com" },
+	{ "%{d}", "email.example.com" },
+	{ "%{d4}", "email.example.com" },
+	{ "%{d3}", "email.example.com" },
+	{ "%{d2}", "example.com" },
+	{ "%{d1}", "com" },
+	{ "%{dr}", "com.example.email" },
+	{ "%{d2r}", "example.email" },
+	{ "%{l}", "strong-bad" },
+	{ "%{l-}", "strong.bad" },
+	{ "%{lr}", "strong-bad" },
+	{ "%{lr-}", "bad.strong" },
+	{ "%{l1r-}", "strong" },
+	{ "%{ir}.%{v}._spf.%{d2}", "3.2.0.192.in-addr._spf.example.com" },
+	{ "%{lr-}.lp._spf.%{d2}", "bad.strong.lp._spf.example.com" },
+	{ "%{lr-}.lp.%{ir}.%{v}._spf.%{d2}",
+	    "bad.strong.lp.3.2.0.192.in-addr._spf.example.com" },
+	{ "%{ir}.%{v}.%{l1r-}.lp._spf.%{d2}",
+	    "3.2.0.192.in-addr.strong.lp._spf.example.com" },
+	{ "%{d2}.trusted-domains.example.net",
+	    "example.com.trusted-domains.example.net" },
+	{ "%%%_%-", "% %20" },
+	{ "%{L}", "strong-bad" },
+	{ "%{S}", "strong-bad%40email.example.com" },
+	{ "%{h}", "mx.example.org" },
+	{ "%{p}", "unknown" },
+	{ "%{d999}", "email.example.com" },
+};
+
+static void
+env4(struct spf_env *e)
+{
+	memset(e, 0, sizeof(*e));
+	e->sender = "strong-bad@email.example.com";
+	e->domain = "email.example.com";
+	e->helo = "mx.example.org";
+	ck_assert_int_eq(spf_parse_ip("192.0.2.3", &e->ip), 0);
+}
+
+START_TEST(test_spf_macro_rfc)
+{
+	struct spf_env e;
+	const char *why = NULL;
+	char out[SPF_EXPAND_MAX];
+	long n;
+
+	env4(&e);
+	n = spf_expand(macros4[_i].spec, strlen(macros4[_i].spec), &e, false,
+	    out, sizeof(out), &why);
+	ck_assert_msg(n >= 0, "%s: %s", macros4[_i].spec, why);
+	ck_assert_str_eq(out, macros4[_i].want);
+	ck_assert_uint_eq((size_t)n, strlen(out));
+}
+END_TEST
+
+START_TEST(test_spf_macro_ip6)
+{
+	struct spf_env e;
+	const char *why = NULL;
+	char out[SPF_EXPAND_MAX];
+	static const char sp[] = "%{ir}.%{v}._spf.%{d2}";
+
+	env4(&e);
+	ck_assert_int_eq(spf_parse_ip("2001:db8::cb01", &e.ip), 0);
+	ck_assert_int_ge(spf_expand(sp, strlen(sp), &e, false, out,
+	    sizeof(out), &why), 0);
+	ck_assert_str_eq(out, "1.0.b.c.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0"
+	    ".8.b.d.0.1.0.0.2.ip6._spf.example.com");
+	/* %{c} %{t} %{r} only in explanations */
+	ck_assert_int_ge(spf_expand("%{c}", 4, &e, true, out, sizeof(out),
+	    &why), 0);
+	ck_assert_str_eq(out, "2001:db8::cb01");
+	ck_assert_int_eq(spf_expand("%{c}", 4, &e, false, out, sizeof(out),
+	    &why), -1);
+}
+END_TEST
+
+static const char *const bad_macros[] = {
+	"%", "%a", "%{", "%{d", "%{}", "%{x}", "%{d0}", "%{d1r1}", "%{d:}",
+	"%{t}", "%{r}", "a b", "\x80", "%{d2r.-+,/_=.-+,/_=.-+,/_=}",
+	"a\001",
+};
+
+START_TEST(test_spf_macro_bad)
+{
+	struct spf_env e;
+	const char *why = NULL;
+	char out[SPF_EXPAND_MAX];
+
+	env4(&e);
+	ck_assert_msg(spf_expand(bad_macros[_i], strlen(bad_macros[_i]), &e,
+	    false, out, sizeof(out), &why) == -1, "[%s] accepted",
+	    bad_macros[_i]);
+}
+END_TEST
+
+START_TEST(test_spf_macro_long)
+{
+	struct spf_env e;
+	const char *why = NULL;
+	char out[64], *spec;
+	size_t i;
+
+	env4(&e);
+	/* output bounded by outlen */
+	ck_assert_int_eq(spf_expand("%{s}%{s}%{s}", 12, &e, false, out,
+	    sizeof(out), &why), -1);
+	spec = xmalloc(5000);
+	for (i = 0; i < 1000; i++)
+		memcpy(spec + i * 4, "%{S}", 4);
+	{
+		char big[SPF_EXPAND_MAX];
+
+		ck_assert_int_eq(spf_expand(spec, 4000, &e, false, big,
+		    sizeof(big), &why), -1);
+	}
+	free(spec);
+}
+END_TEST
+
+static const struct {
+	const char	*rec;
+	int		 ok;
+} spf_recs[] = {
+	{ "v=spf1", 1 },
+	{ "v=spf1 ", 1 },
+	{ "V=SPF1 IP4:192.0.2.1 -ALL", 1 },
+	{ "v=spf1 a mx ptr ?all", 1 },
+	{ "v=spf1 foo=bar -all", 1 },
+	{ "v=spf1 a:foo.example//64 mx/24 a/24//64 -all", 1 },
+	{ "v=spf1 include:_spf.%{d} exists:%{ir}.x.example", 1 },
+	{ "v=spf1 ip6:2001:db8::/32 ip4:10.0.0.0/8 ~all", 1 },
+	{ "v=spf1 redirect=_spf.example.com", 1 },
+	{ "v=spf1 exp=explain.%{d} -all", 1 },
+	{ "v=spf1 include:foo.example. -all", 1 },
+	{ "v=spf1  a   -all", 1 },
+	{ "v=spf10", 0 },
+	{ "v=spf2 -all", 0 },
+	{ "spf1 -all", 0 },
+	{ "v=spf1 -redirect=x.example", 0 },
+	{ "v=spf1 redirect=a.example redirect=b.example", 0 },
+	{ "v=spf1 exp=a.example exp=b.example", 0 },
+	{ "v=spf1 ip4:192.0.2.1/33", 0 },
+	{ "v=spf1 ip4:192.0.2", 0 },
+	{ "v=spf1 ip4:192.0.2.1/", 0 },
+	{ "v=spf1 ip6:2001:db8::/129", 0 },
+	{ "v=spf1 ip6:192.0.2.1", 0 },
+	{ "v=spf1 a:example.com/01", 0 },
+	{ "v=spf1 include", 0 },
+	{ "v=spf1 include:", 0 },
+	{ "v=spf1 all:x.example", 0 },
+	{ "v=spf1 include:%{z}.example", 0 },
+	{ "v=spf1 include:foo", 0 },
+	{ "v=spf1 include:foo.123", 0 },
+	{ "v=spf1 exists:%{ir", 0 },
+	{ "v=spf1 \x80", 0 },
+	{ "v=spf1 +", 0 },
+	{ "v=spf1 foo:bar.example", 0 },
+	{ "v=spf1 -all\t", 0 },
+	{ "v=spf1 =x", 0 },
+	{ "v=spf1 1x=y", 0 },
+};
+
+START_TEST(test_spf_parse)
+{
+	struct spf_record *r = xmalloc(sizeof(*r));
+	const char *why = NULL;
+	int rc;
+
+	rc = spf_parse(spf_recs[_i].rec, strlen(spf_recs[_i].rec), r, &why);
+	ck_assert_msg((rc == 0) == (spf_recs[_i].ok == 1), "[%s]: %d %s",
+	    spf_recs[_i].rec, rc, why ? why : "");
+	free(r);
+}
+END_TEST
+
+START_TEST(test_spf_parse_limits)
+{
+	struct spf_record *r = xmalloc(sizeof(*r));
+	const char *why = NULL;
+	char *rec = xmalloc(SPF_RECORD_MAX * 2);
+	size_t i;
+
+	strcpy(rec, "v=spf1");
+	for (i = 0; i < SPF_MAX_TERMS; i++)
+		strcat(rec, " a");
+	ck_assert_int_eq(spf_parse(rec, strlen(rec), r, &why), 0);
+	ck_assert_uint_eq(r->nterms, SPF_MAX_TERMS);
+	strcat(rec, " -all");
+	ck_assert_int_eq(spf_parse(rec, strlen(rec), r, &why), -1);
+	memset(rec, 'a', SPF_RECORD_MAX + 10);
+	memcpy(rec, "v=spf1 a:", 9);
+	rec[SPF_RECORD_MAX + 10] = '\0';
+	ck_assert_int_eq(spf_parse(rec, strlen(rec), r, &why), -1);
+	/* a NUL inside */
+	ck_assert_int_eq(spf_parse("v=spf1 a\0 -all", 14, r, &why), -1);
+	free(rec);
+	free(r);
+}
+END_TEST
+
+static const struct mock_rr spf_dns[] = {
+	{ "example.com", 'T', "v=spf1 ip4:192.0.2.0/24 ip6:2001:db8::/32 "
+	    "a mx -all", DNS_OK },
+	{ "example.com", 'T', "some other text", DNS_OK },
+	{ "example.com", 'A', "198.51.100.1", DNS_OK },
+	{ "example.com", 'M', "mx.example.com", DNS_OK },
+	{ "mx.example.com", 'A', "198.51.100.2", DNS_OK },
+	{ "mx.example.com", '6', "2001:db9::25", DNS_OK },
+	{ "softfail.example", 'T', "v=spf1 ~all", DNS_OK },
+	{ "neutral.example", 'T', "v=spf1 ?all", DNS_OK },
+	{ "empty.example", 'T', "v=spf1", DNS_OK },
+	{ "none.example", 'A', "198.51.100.9", DNS_OK },
+	{ "two.example", 'T', "v=spf1 -all", DNS_OK },
+	{ "two.example", 'T', "v=spf1 +all", DNS_OK },
+	{ "bad.example", 'T', "v=spf1 foo:bar -all", DNS_OK },
+	{ "temp.example", 'T', NULL, DNS_TEMP },
+	{ "incl.example", 'T', "v=spf1 include:example.com -all", DNS_OK },
+	{ "inclsoft.example", 'T', "v=spf1 include:softfail.example ?all",
+	    DNS_OK },
+	{ "loop.example", 'T', "v=spf1 include:loop2.example -all", DNS_OK },
+	{ "loop2.example", 'T', "v=spf1 include:loop.example -all", DNS_OK },
+	{ "self.example", 'T', "v=spf1 include:self.example -all", DNS_OK },
+	{ "many.example", 'T', "v=spf1 a:h.example a:h.example a:h.example "
+	    "a:h.example a:h.example a:h.example a:h.example a:h.example "
+	    "a:h.example a:h.example a:h.example +all", DNS_OK },
+	{ "ten.example", 'T', "v=spf1 a:h.example a:h.example a:h.example "
+	    "a:h.example a:h.example a:h.example a:h.example a:h.example "
+	    "a:h.example a:h.example +all", DNS_OK },
+	{ "h.example", 'A', "203.0.113.250", DNS_OK },
+	{ "void.example", 'T', "v=spf1 a:v1.example a:v2.example "
+	    "a:v3.example +all", DNS_OK },
+	{ "void2.example", 'T', "v=spf1 a:v1.example a:v2.example +all",
+	    DNS_OK },
+	{ "redir.example", 'T', "v=spf1 redirect=example.com", DNS_OK },
+	{ "redirall.example", 'T', "v=spf1 ?all redirect=example.com",
+	    DNS_OK },
+	{ "redirnone.example", 'T', "v=spf1 redirect=none.example", DNS_OK },
+	{ "inclnone.example", 'T', "v=spf1 include:none.example -all",
+	    DNS_OK },
+	{ "incltemp.example", 'T', "v=spf1 include:temp.example -all",
+	    DNS_OK },
+	{ "mxtemp.example", 'T', "v=spf1 mx -all", DNS_OK },
+	{ "mxtemp.example", 'M', NULL, DNS_TEMP },
+	{ "atemp.example", 'T', "v=spf1 a:t.example -all", DNS_OK },
+	{ "t.example", 'A', NULL, DNS_TEMP },
+	{ "macro.example", 'T', "v=spf1 exists:%{ir}.%{l1r+-}._spf.%{d} -all",
+	    DNS_OK },
+	{ "3.2.0.192.joe._spf.macro.example", 'A', "127.0.0.2", DNS_OK },
+	{ "ptr.example", 'T', "v=spf1 ptr -all", DNS_OK },
+	{ "192.0.2.77", 'P', "host.ptr.example", DNS_OK },
+	{ "192.0.2.78", 'P', "host.ptr.example", DNS_OK },
+	{ "host.ptr.example", 'A', "192.0.2.77", DNS_OK },
+	{ "cidr.example", 'T', "v=spf1 a:example.com/24 -all", DNS_OK },
+	{ "cidr6.example", 'T', "v=spf1 mx//48 -all", DNS_OK },
+	{ "cidr6.example", 'M', "mx.example.com", DNS_OK },
+	{ "mail.helo.example", 'T', "v=spf1 a -all", DNS_OK },
+	{ "mail.helo.example", 'A', "192.0.2.25", DNS_OK },
+	{ "manymx.example", 'T', "v=spf1 mx -all", DNS_OK },
+	{ "manymx.example", 'M', "m1.example", DNS_OK },
+	{ "manymx.example", 'M', "m2.example", DNS_OK },
+	{ "manymx.example", 'M', "m3.example", DNS_OK },
+	{ "manymx.example", 'M', "m4.example", DNS_OK },
+	{ "manymx.example", 'M', "m5.example", DNS_OK },
+	{ "manymx.example", 'M', "m6.example", DNS_OK },
+	{ "manymx.example", 'M', "m7.example", DNS_OK },
+	{ "manymx.example", 'M', "m8.example", DNS_OK },
+	{ "manymx.example", 'M', "m9.example", DNS_OK },
+	{ "manymx.example", 'M', "m10.example", DNS_OK },
+	{ "manymx.example", 'M', "m11.example", DNS_OK },
+	{ NULL, 0, NULL, DNS_OK }
+};
+
+static const struct {
+	const char	*ip;
+	const char	*from;
+	const char	*helo;
+	enum spf_result	 want;
+} spf_cases[] = {
+	{ "192.0.2.5", "joe@example.com", "x", SPF_PASS },
+	{ "2001:db8::1", "joe@example.com", "x", SPF_PASS },
+	{ "::ffff:192.0.2.5", "joe@example.com", "x", SPF_PASS },
+	{ "198.51.100.1", "joe@example.com", "x", SPF_PASS },	/* a */
+	{ "198.51.100.2", "joe@example.com", "x", SPF_PASS },	/* mx */
+	{ "2001:db9::25", "joe@example.com", "x", SPF_PASS },	/* mx AAAA */
+	{ "203.0.113.9", "joe@example.com", "x", SPF_FAIL },
+	{ "203.0.113.9", "joe@EXAMPLE.COM", "x", SPF_FAIL },
+	{ "203.0.113.9", "joe@softfail.example", "x", SPF_SOFTFAIL },
+	{ "203.0.113.9", "joe@neutral.example", "x", SPF_NEUTRAL },
+	{ "203.0.113.9", "joe@empty.example", "x", SPF_NEUTRAL },
+	{ "203.0.113.9", "joe@none.example", "x", SPF_NONE },
+	{ "203.0.113.9", "joe@nxdomain.example", "x", SPF_NONE },
+	{ "203.0.113.9", "joe@localhost", "x", SPF_NONE },
+	{ "203.0.113.9", "joe@two.example", "x", SPF_PERMERROR },
+	{ "203.0.113.9", "joe@bad.example", "x", SPF_PERMERROR },
+	{ "203.0.113.9", "joe@temp.example", "x", SPF_TEMPERROR },
+	{ "192.0.2.5", "joe@incl.example", "x", SPF_PASS },
+	{ "203.0.113.9", "joe@incl.example", "x", SPF_FAIL },
+	/* include: a softfail inside is "no match" */
+	{ "203.0.113.9", "joe@inclsoft.example", "x", SPF_NEUTRAL },
+	{ "203.0.113.9", "joe@loop.example", "x", SPF_PERMERROR },
+	{ "203.0.113.9", "joe@self.example", "x", SPF_PERMERROR },
+	{ "203.0.113.9", "joe@many.example", "x", SPF_PERMERROR },
+	{ "203.0.113.9", "joe@ten.example", "x", SPF_PASS },
+	{ "203.0.113.250", "joe@many.example", "x", SPF_PASS },
+	{ "203.0.113.9", "joe@void.example", "x", SPF_PERMERROR },
+	{ "203.0.113.9", "joe@void2.example", "x", SPF_PASS },
+	{ "192.0.2.9", "joe@redir.example", "x", SPF_PASS },
+	{ "203.0.113.9", "joe@redir.example", "x", SPF_FAIL },
+	{ "203.0.113.9", "joe@redirall.example", "x", SPF_NEUTRAL },
+	{ "203.0.113.9", "joe@redirnone.example", "x", SPF_PERMERROR },
+	{ "203.0.113.9", "joe@inclnone.example", "x", SPF_PERMERROR },
+	{ "203.0.113.9", "joe@incltemp.example", "x", SPF_TEMPERROR },
+	{ "203.0.113.9", "joe@mxtemp.example", "x", SPF_TEMPERROR },
+	{ "203.0.113.9", "joe@atemp.example", "x", SPF_TEMPERROR },
+	{ "192.0.2.3", "joe@macro.example", "x", SPF_PASS },
+	{ "192.0.2.3", "joe-x@macro.example", "x", SPF_PASS },
+	{ "192.0.2.3", "jim@macro.example", "x", SPF_FAIL },
+	{ "192.0.2.4", "joe@macro.example", "x", SPF_FAIL },
+	{ "192.0.2.77", "joe@ptr.example", "x", SPF_PASS },
+	{ "192.0.2.78", "joe@ptr.example", "x", SPF_FAIL },
+	{ "198.51.100.200", "joe@cidr.example", "x", SPF_PASS },
+	{ "198.51.101.1", "joe@cidr.example", "x", SPF_FAIL },
+	{ "2001:db9:0:ffff::1", "joe@cidr6.example", "x", SPF_PASS },
+	{ "2001:db9:1::1", "joe@cidr6.example", "x", SPF_FAIL },
+	/* null sender: the HELO identity */
+	{ "192.0.2.25", "", "mail.helo.example", SPF_PASS },
+	{ "192.0.2.26", NULL, "mail.helo.example", SPF_FAIL },
+	{ "192.0.2.26", "", "[192.0.2.26]", SPF_NONE },
+	{ "203.0.113.9", "joe@manymx.example", "x", SPF_PERMERROR },
+	{ "not-an-ip", "joe@example.com", "x", SPF_PERMERROR },
+};
+
+START_TEST(test_spf_check)
+{
+	const char *why = NULL;
+	enum spf_result r;
+
+	mock_rrs = spf_dns;
+	r = spf_check(&mock_dns, spf_cases[_i].ip, spf_cases[_i].helo,
+	    spf_cases[_i].from, &why);
+	ck_assert_msg(r == spf_cases[_i].want, "%s from %s: got %s (%s), "
+	    "want %s", spf_cases[_i].ip, spf_cases[_i].from ?
+	    spf_cases[_i].from : "NULL", spf_result_name(r), why ? why : "",
+	    spf_result_name(spf_cases[_i].want));
+}
+END_TEST
+
+START_TEST(test_spf_loop_bounded)
+{
+	/* an include loop costs at most the lookup limit in queries */
+	mock_rrs = spf_dns;
+	mock_queries = 0;
+	ck_assert_int_eq(spf_check(&mock_dns, "203.0.113.9", "x",
+	    "a@loop.example", NULL), SPF_PERMERROR);
+	ck_assert_uint_le(mock_queries, SPF_MAX_LOOKUPS + 2);
+}
+END_TEST
+
 static Suite *
 make_suite(void)
 {
@@ -965,6 +1335,21 @@ make_suite(void)
 	tcase_add_loop_test(tc, test_roundtrip, 0, 2);
 	tcase_add_test(tc, test_sign_no_from);
 	tcase_add_test(tc, test_verify_unsigned_and_broken);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("spf");
+	tcase_add_loop_test(tc, test_spf_macro_rfc, 0,
+	    sizeof(macros4) / sizeof(macros4[0]));
+	tcase_add_test(tc, test_spf_macro_ip6);
+	tcase_add_loop_test(tc, test_spf_macro_bad, 0,
+	    sizeof(bad_macros) / sizeof(bad_macros[0]));
+	tcase_add_test(tc, test_spf_macro_long);
+	tcase_add_loop_test(tc, test_spf_parse, 0,
+	    sizeof(spf_recs) / sizeof(spf_recs[0]));
+	tcase_add_test(tc, test_spf_parse_limits);
+	tcase_add_loop_test(tc, test_spf_check, 0,
+	    sizeof(spf_cases) / sizeof(spf_cases[0]));
+	tcase_add_test(tc, test_spf_loop_bounded);
 	suite_add_tcase(s, tc);
 	return s;
 }
