@@ -27,6 +27,7 @@
 #include <strings.h>
 
 #include "core/buf.h"
+#include "core/events.h"
 #include "core/log.h"
 #include "core/xmalloc.h"
 #include "directory/dir.h"
@@ -96,10 +97,12 @@ deliver_mailbox(struct smtp_server *srv, const char *sid, const char *txn_id,
 		size += v[i].iov_len;
 	e = maildir_deliver(path, v, iovcnt + 2, u.quota, name, sizeof(name));
 	free(v);
-	if (e == FERR_NONE)
+	if (e == FERR_NONE) {
 		log_info("%s smtp delivered id=%s from=<%s> to=<%s> size=%zu "
 		    "file=%s", sid, txn_id, sesc, esc, size, name);
-	else
+		events_push("delivered", "<%s> to <%s>, %zu bytes", sesc, esc,
+		    size);
+	} else
 		log_warn("%s smtp deliver id=%s from=<%s> to=<%s> size=%zu "
 		    "result=%s", sid, txn_id, sesc, esc, size,
 		    e == FERR_QUOTA ? "overquota" : ferr_name(e));

@@ -46,6 +46,7 @@
 #include "auth/sasl.h"
 #include "core/buf.h"
 #include "core/fsutil.h"
+#include "core/events.h"
 #include "core/log.h"
 #include "core/str.h"
 #include "core/timeutil.h"
@@ -479,10 +480,12 @@ sess_log_rcpt(struct smtp_session *s, const char *rcpt, const char *result,
 	if (strcmp(result, "accept") == 0)
 		log_info("%s smtp rcpt result=accept from=<%s> to=<%s> "
 		    "address=%s helo=\"%s\"", s->sid, f, t, s->ip, h);
-	else
+	else {
 		log_info("%s smtp rcpt result=%s from=<%s> to=<%s> "
 		    "address=%s helo=\"%s\" reply=\"%s\"", s->sid, result, f,
 		    t, s->ip, h, r);
+		events_push("rejected", "<%s> from %s: %s", t, s->ip, r);
+	}
 }
 
 /* Reply to RCPT with a refusal, and log it. */
