@@ -238,6 +238,7 @@ cli_queue(int argc, char **argv)
 		conf_free(&c);
 		return cli_queue_usage();
 	}
+	rc = CLI_USAGE;
 	if (strcmp(action, "list") == 0 && id == NULL)
 		rc = cli_queue_list(c.queue_dir);
 	else if (strcmp(action, "show") == 0 && id != NULL)
@@ -249,6 +250,9 @@ cli_queue(int argc, char **argv)
 		rc = cli_queue_delete(c.queue_dir, id);
 	else
 		rc = cli_queue_usage();
+	/* a running server picks the change up at once */
+	if (rc == CLI_OK && strcmp(action, "retry") == 0)
+		(void)qfile_kick(c.queue_dir);
 	conf_free(&c);
 	return rc;
 }

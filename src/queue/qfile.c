@@ -726,3 +726,17 @@ qfile_recover(const char *qdir)
 	qfile_list_free(env, nenv);
 	return left;
 }
+
+int
+qfile_kick(const char *qdir)
+{
+	char path[PATH_MAX];
+	int fd;
+
+	if (snprintf(path, sizeof(path), "%s/kick", qdir) >= (int)sizeof(path))
+		return -1;
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -1;
+	return close(fd);
+}

@@ -126,6 +126,12 @@ int qfile_remove(const char *qdir, const char *id);
  */
 int qfile_recover(const char *qdir);
 
+/*
+ * qfile_kick: tell a running server to rescan now (touches
+ * queue_dir/kick, which the scheduler watches with inotify). 0 or -1.
+ */
+int qfile_kick(const char *qdir);
+
 /* qfile_esc / qfile_unesc: the %XX coding of envelope fields. */
 int qfile_esc(struct buf *out, const char *s);
 char *qfile_unesc(const char *s, size_t n);

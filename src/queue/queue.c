@@ -23,6 +23,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <sys/inotify.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <fcntl.h>
@@ -81,6 +83,8 @@ static struct {
 	struct mta_cfg	 mta;
 	char		*relay_host, *relay_user, *relay_pass;
 	pthread_t	 sched;
+	pthread_t	 watch;
+	int		 inotify_fd;	/* -1: no kick watch */
 	pthread_t	 workers[QUEUE_WORKERS];
 	int		 nworkers;
 	char		**jobs;		/* FIFO of ids to deliver */
@@ -113,6 +117,53 @@ queue_wake(void)
 	q.wake = true;
 	pthread_cond_signal(&q.sched_cv);
 	pthread_mutex_unlock(&q.mu);
+}
+
+void
+queue_kick(void)
+{
+	queue_wake();
+}
+
+/*
+ * queue_watch: wakes the scheduler when another process touches
+ * queue_dir/kick (`facteur queue retry`). Only queue_dir itself is
+ * watched, not env/, so the workers' own rewrites cost nothing.
+ */
+static void *
+queue_watch(void *arg)
+{
+	char evbuf[4096] __attribute__((aligned(__alignof__(struct
+	    inotify_event))));
+
+	(void)arg;
+	for (;;) {
+		struct pollfd pfd = { .fd = q.inotify_fd, .events = POLLIN };
+		bool stop, kick = false;
+		ssize_t n;
+		int rc;
+
+		pthread_mutex_lock(&q.mu);
+		stop = q.stop;
+		pthread_mutex_unlock(&q.mu);
+		if (stop)
+			break;
+		rc = poll(&pfd, 1, 1000);
+		if (rc <= 0)
+			continue;
+		n = read(q.inotify_fd, evbuf, sizeof(evbuf));
+		for (ssize_t off = 0; n > 0 && off < n;) {
+			const struct inotify_event *ev =
+			    (const struct inotify_event *)(evbuf + off);
+
+			if (ev->len > 0 && strcmp(ev->name, "kick") == 0)
+				kick = true;
+			off += (ssize_t)(sizeof(*ev) + ev->len);
+		}
+		if (kick)
+			queue_wake();
+	}
+	return NULL;
 }
 
 enum ferr
@@ -851,6 +902,16 @@ queue_start(const struct conf *c, struct dir *d)
 		log_error("queue: cannot start threads");
 		return -1;
 	}
+	q.inotify_fd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+	if (q.inotify_fd >= 0 && (inotify_add_watch(q.inotify_fd, q.qdir,
+	    IN_CLOSE_WRITE | IN_ATTRIB | IN_MOVED_TO) < 0 ||
+	    pthread_create(&q.watch, &attr, queue_watch, NULL) != 0)) {
+		close(q.inotify_fd);
+		q.inotify_fd = -1;
+	}
+	if (q.inotify_fd < 0)
+		log_warn("queue: no inotify watch on %s; `facteur queue retry`"
+		    " takes effect within %d s", q.qdir, QUEUE_RESCAN_S);
 	pthread_attr_destroy(&attr);
 	q.started = true;
 	log_info("queue started dir=%s messages=%d relayhost=%s", q.qdir,
@@ -869,6 +930,11 @@ queue_stop(void)
 	pthread_cond_broadcast(&q.work_cv);
 	pthread_mutex_unlock(&q.mu);
 	pthread_join(q.sched, NULL);
+	if (q.inotify_fd >= 0) {
+		pthread_join(q.watch, NULL);
+		close(q.inotify_fd);
+		q.inotify_fd = -1;
+	}
 	/* a worker may be inside an SMTP session with long timeouts: give
 	 * them a few seconds, then leave them to the process exit (their
 	 * messages are safe on disk and resume at the next start) */

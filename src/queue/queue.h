@@ -64,4 +64,11 @@ void queue_set_local_delivery(queue_local_fn fn, void *arg);
 int queue_start(const struct conf *c, struct dir *d);
 void queue_stop(void);
 
+/*
+ * queue_kick: make the scheduler rescan queue_dir now (after an envelope
+ * was rewritten in this process, e.g. a retry from the admin page).
+ * Other processes use qfile_kick(), which the scheduler watches.
+ */
+void queue_kick(void);
+
 #endif

@@ -813,6 +813,53 @@ class QueueExpiry(unittest.TestCase):
 
 
 @unittest.skipUnless(HAVE_DNSLIB, "python3-dnslib not installed")
+class QueueKick(unittest.TestCase):
+    """`facteur queue retry` wakes the running server at once (inotify
+    on queue_dir/kick), long before the next scheduled retry."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.dns = Dns()
+        cls.dns.start()
+        cls.port = free_port()
+        os.environ["FACTEUR_SMTP_PORT"] = str(cls.port)
+        os.environ["FACTEUR_SMTP_TIMEOUT_MS"] = "5000"
+        cls.f = Facteur("queuekick", dns_server="127.0.0.1:%d" % cls.dns.port,
+                        queue_retry="1h")
+        cls.f.start()
+        cls.f.add_domain("example.org")
+        cls.f.add_user("alice@example.org", PASSWORD)
+        cls.dns.zone.add("kick.test. 60 IN MX 10 mx.kick.test.")
+        cls.dns.zone.add("mx.kick.test. 60 IN A 127.0.0.24")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.f.stop()
+        cls.dns.stop()
+
+    def test_retry_now(self):
+        s = self.f.smtp_tls("submission")
+        s.login("alice@example.org", PASSWORD)
+        s.sendmail("alice@example.org", ["k@kick.test"],
+                   "Subject: kick\r\n\r\nx\r\n")
+        s.quit()
+        self.assertTrue(wait_for(lambda: "deferred to=<k@kick.test>"
+                                 in self.f.log(), 15))
+        rx = Receiver("127.0.0.24", self.port).start()
+        try:
+            time.sleep(6)   # past a rescan: nothing is due for an hour
+            self.assertEqual(rx.messages, [])
+            t0 = time.time()
+            p = self.f.cli("queue", "retry")
+            self.assertEqual(p.returncode, 0)
+            self.assertTrue(wait_for(lambda: rx.count_for("k@kick.test"),
+                                     10, 0.05), self.f.log()[-3000:])
+            self.assertLess(time.time() - t0, 3.0)
+        finally:
+            rx.stop()
+
+
+@unittest.skipUnless(HAVE_DNSLIB, "python3-dnslib not installed")
 class QueueCrash(unittest.TestCase):
     """kill -9 with a full queue, restart: all delivered, none twice."""
 
