@@ -4,6 +4,7 @@ escaping, SQL metacharacters, static files."""
 import http.client
 import json
 import os
+import smtplib
 import socket
 import ssl
 import time
@@ -280,6 +281,28 @@ class AdminApi(unittest.TestCase):
             r.read()
             self.assertEqual(r.status, 200)
         c.close()
+
+    def test_dashboard_counts_and_events(self):
+        self.f.add_user("dash@example.org", "dash-password-1")
+        self.f.deliver("dash@example.org", "Subject: d\r\n\r\nx\r\n")
+        s = self.f.smtp()
+        try:
+            with self.assertRaises(smtplib.SMTPRecipientsRefused):
+                s.sendmail("a@remote.test", ["nobody-here@example.org"], b"x\r\n")
+        finally:
+            s.quit()
+        a = self.admin()
+        r, js, _ = a.call("GET", "/api/dashboard")
+        self.assertEqual(r.status, 200)
+        self.assertGreaterEqual(js["delivered"], 1)
+        self.assertGreaterEqual(js["rejected"], 1)
+        self.assertGreaterEqual(js["users"], 1)
+        self.assertGreaterEqual(js["domains"], 1)
+        kinds = {e["kind"] for e in js["events"]}
+        self.assertIn("delivered", kinds)
+        self.assertIn("rejected", kinds)
+        texts = " ".join(e["text"] for e in js["events"])
+        self.assertIn("nobody-here@example.org", texts)
 
     def test_plain_http_is_not_served(self):
         s = self.f.raw("admin")
