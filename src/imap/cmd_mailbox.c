@@ -224,6 +224,43 @@ list_line(struct imap_session *s, const char *cmd, const char *name,
 	imap_printf(s, "\r\n");
 }
 
+/*
+ * lsub_parents: RFC 3501 6.3.9: when "%" stops a pattern above a
+ * subscribed name ("a.b" subscribed, pattern "%"), its unsubscribed
+ * parent ("a") is listed with \Noselect. Each parent once.
+ */
+static void
+lsub_parents(struct imap_session *s, const char *ref,
+    const struct imap_arg *pats, size_t npats, char **subs, size_t nsubs)
+{
+	char parent[MSTORE_NAME_MAX + 1], *dot;
+	size_t i, j;
+	bool seen;
+
+	for (i = 0; i < nsubs; i++) {
+		if (str_copy(parent, subs[i], sizeof(parent)) >=
+		    sizeof(parent))
+			continue;
+		for (;;) {
+			dot = strrchr(parent, '.');
+			if (dot == NULL)
+				break;
+			*dot = '\0';
+			if (subscribed(subs, nsubs, parent) ||
+			    !match_any(ref, pats, npats, parent))
+				continue;
+			/* listed already for an earlier subscription? */
+			seen = false;
+			for (j = 0; j < i && !seen; j++)
+				if (strncmp(subs[j], parent, strlen(parent)) ==
+				    0 && subs[j][strlen(parent)] == '.')
+					seen = true;
+			if (!seen)
+				list_line(s, "LSUB", parent, "\\Noselect");
+		}
+	}
+}
+
 static int
 do_list(struct imap_session *s, const struct imap_arg *args, size_t nargs,
     bool lsub)
@@ -348,6 +385,8 @@ do_list(struct imap_session *s, const struct imap_arg *args, size_t nargs,
 			    "" : "\\Subscribed \\NonExistent");
 		}
 	}
+	if (lsub)
+		lsub_parents(s, ref, pats, npats, subs, nsubs);
 	mstore_list_free(&fl, nf);
 	mstore_strings_free(&subs, nsubs);
 	imap_tagged(s, "OK", "%s completed.", lsub ? "Lsub" : "List");

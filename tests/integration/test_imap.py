@@ -528,6 +528,8 @@ class TestImapMailboxes(ImapBase):
         self.assertIn(b"g2 OK", self.cmd(c, "g2", "SUBSCRIBE Work.Clients")[-1])
         out = b"".join(self.cmd(c, "h", 'LSUB "" "*"'))
         self.assertIn(b"Work.Clients", out)
+        out = b"".join(self.cmd(c, "h2", 'LSUB "" "%"'))
+        self.assertIn(b'* LSUB (\\Noselect) "." "Work"', out)
         self.cmd(c, "i", "UNSUBSCRIBE Work.Clients")
         out = b"".join(self.cmd(c, "j", 'LSUB "" "*"'))
         self.assertNotIn(b"Work.Clients", out)
