@@ -36,7 +36,7 @@ static pthread_mutex_t srv_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct ipent *srv_iptab[IPTAB_SIZE];
 static unsigned srv_active;
 static struct server_limits srv_limits;
-static int srv_stopping;
+static volatile int srv_stopping;
 static int srv_fds[LK_COUNT * 4];
 static size_t srv_nfds;
 
@@ -317,7 +317,12 @@ server_stop(void)
 {
 	size_t i;
 
+	/* shutdown() wakes the accept threads; close() gives the port back
+	 * at once, so a new server can bind it while sessions drain here */
 	srv_stopping = 1;
 	for (i = 0; i < srv_nfds; i++)
 		shutdown(srv_fds[i], SHUT_RDWR);
+	for (i = 0; i < srv_nfds; i++)
+		close(srv_fds[i]);
+	srv_nfds = 0;
 }
