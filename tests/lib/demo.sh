@@ -72,11 +72,11 @@ CONF
 f="$bin"
 c="$demo/facteur.conf"
 "$f" db init -c "$c"
-"$f" domain list -c "$c" | grep -qx example.org || "$f" domain add -c "$c" example.org
-if ! "$f" user list -c "$c" | grep -q '^demo@example.org'; then
+"$f" domain list -c "$c" | cut -f1 | grep -qx example.org || "$f" domain add -c "$c" example.org
+if ! "$f" user list -c "$c" | cut -f1 | grep -qx demo@example.org; then
 	echo demo-password | "$f" user add -c "$c" demo@example.org
 fi
-if ! "$f" admin list -c "$c" | grep -qx admin; then
+if ! "$f" admin list -c "$c" | cut -f1 | grep -qx admin; then
 	echo demo-admin-password | "$f" admin add -c "$c" admin
 fi
 "$f" serve -c "$c" -f >"$demo/facteur.log" 2>&1 &
