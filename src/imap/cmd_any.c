@@ -9,7 +9,7 @@
 #include "net/conn.h"
 
 int
-cmd_capability(struct imap_session *s, const struct imap_arg *args,
+imap_cmd_capability(struct imap_session *s, const struct imap_arg *args,
     size_t nargs)
 {
 	char cap[512];
@@ -23,7 +23,7 @@ cmd_capability(struct imap_session *s, const struct imap_arg *args,
 }
 
 int
-cmd_noop(struct imap_session *s, const struct imap_arg *args, size_t nargs)
+imap_cmd_noop(struct imap_session *s, const struct imap_arg *args, size_t nargs)
 {
 	(void)args;
 	if (nargs != 0)
@@ -35,7 +35,7 @@ cmd_noop(struct imap_session *s, const struct imap_arg *args, size_t nargs)
 }
 
 int
-cmd_logout(struct imap_session *s, const struct imap_arg *args,
+imap_cmd_logout(struct imap_session *s, const struct imap_arg *args,
     size_t nargs)
 {
 	(void)args;
@@ -48,7 +48,7 @@ cmd_logout(struct imap_session *s, const struct imap_arg *args,
 }
 
 int
-cmd_id(struct imap_session *s, const struct imap_arg *args, size_t nargs)
+imap_cmd_id(struct imap_session *s, const struct imap_arg *args, size_t nargs)
 {
 	char name[128], val[128];
 	const struct imap_arg *l;
@@ -81,7 +81,7 @@ cmd_id(struct imap_session *s, const struct imap_arg *args, size_t nargs)
 }
 
 int
-cmd_enable(struct imap_session *s, const struct imap_arg *args,
+imap_cmd_enable(struct imap_session *s, const struct imap_arg *args,
     size_t nargs)
 {
 	size_t i;

@@ -14,7 +14,7 @@
 #define APPEND_KW_MAX 32
 
 int
-cmd_append(struct imap_session *s, const struct imap_arg *args,
+imap_cmd_append(struct imap_session *s, const struct imap_arg *args,
     size_t nargs)
 {
 	char name[MSTORE_NAME_MAX + 1];

@@ -112,7 +112,7 @@ do_login(struct imap_session *s, const char *user, const char *pass,
 }
 
 int
-cmd_starttls(struct imap_session *s, const struct imap_arg *args,
+imap_cmd_starttls(struct imap_session *s, const struct imap_arg *args,
     size_t nargs)
 {
 	const char *why = NULL;
@@ -137,7 +137,7 @@ cmd_starttls(struct imap_session *s, const struct imap_arg *args,
 }
 
 int
-cmd_login(struct imap_session *s, const struct imap_arg *args,
+imap_cmd_login(struct imap_session *s, const struct imap_arg *args,
     size_t nargs)
 {
 	if (nargs != 2 || !imap_arg_is_string(&args[0]) ||
@@ -159,7 +159,7 @@ cmd_login(struct imap_session *s, const struct imap_arg *args,
 }
 
 int
-cmd_authenticate(struct imap_session *s, const struct imap_arg *args,
+imap_cmd_authenticate(struct imap_session *s, const struct imap_arg *args,
     size_t nargs)
 {
 	struct sasl_plain sp;

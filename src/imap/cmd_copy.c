@@ -160,13 +160,13 @@ do_copy(struct imap_session *s, const struct imap_arg *args, size_t nargs,
 }
 
 int
-cmd_copy(struct imap_session *s, const struct imap_arg *args, size_t nargs)
+imap_cmd_copy(struct imap_session *s, const struct imap_arg *args, size_t nargs)
 {
 	return do_copy(s, args, nargs, false);
 }
 
 int
-cmd_move(struct imap_session *s, const struct imap_arg *args, size_t nargs)
+imap_cmd_move(struct imap_session *s, const struct imap_arg *args, size_t nargs)
 {
 	return do_copy(s, args, nargs, true);
 }

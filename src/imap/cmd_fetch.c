@@ -310,7 +310,7 @@ fetch_one(struct imap_session *s, const struct fetch_spec *spec,
 }
 
 int
-cmd_fetch(struct imap_session *s, const struct imap_arg *args,
+imap_cmd_fetch(struct imap_session *s, const struct imap_arg *args,
     size_t nargs)
 {
 	struct fetch_spec spec;

@@ -17,7 +17,7 @@
 #define IDLE_POLL_MS 30000
 
 int
-cmd_idle(struct imap_session *s, const struct imap_arg *args, size_t nargs)
+imap_cmd_idle(struct imap_session *s, const struct imap_arg *args, size_t nargs)
 {
 	uint64_t deadline, now, left;
 	struct buf line;

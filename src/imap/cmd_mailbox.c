@@ -42,7 +42,7 @@ name_arg(struct imap_session *s, const struct imap_arg *a, char *name,
 }
 
 int
-cmd_create(struct imap_session *s, const struct imap_arg *args,
+imap_cmd_create(struct imap_session *s, const struct imap_arg *args,
     size_t nargs)
 {
 	char name[MSTORE_NAME_MAX + 2];
@@ -78,7 +78,7 @@ cmd_create(struct imap_session *s, const struct imap_arg *args,
 }
 
 int
-cmd_delete(struct imap_session *s, const struct imap_arg *args,
+imap_cmd_delete(struct imap_session *s, const struct imap_arg *args,
     size_t nargs)
 {
 	char name[MSTORE_NAME_MAX + 1];
@@ -107,7 +107,7 @@ cmd_delete(struct imap_session *s, const struct imap_arg *args,
 }
 
 int
-cmd_rename(struct imap_session *s, const struct imap_arg *args,
+imap_cmd_rename(struct imap_session *s, const struct imap_arg *args,
     size_t nargs)
 {
 	char from[MSTORE_NAME_MAX + 1], to[MSTORE_NAME_MAX + 1];
@@ -168,14 +168,14 @@ do_subscribe(struct imap_session *s, const struct imap_arg *args,
 }
 
 int
-cmd_subscribe(struct imap_session *s, const struct imap_arg *args,
+imap_cmd_subscribe(struct imap_session *s, const struct imap_arg *args,
     size_t nargs)
 {
 	return do_subscribe(s, args, nargs, true);
 }
 
 int
-cmd_unsubscribe(struct imap_session *s, const struct imap_arg *args,
+imap_cmd_unsubscribe(struct imap_session *s, const struct imap_arg *args,
     size_t nargs)
 {
 	return do_subscribe(s, args, nargs, false);
@@ -394,19 +394,19 @@ do_list(struct imap_session *s, const struct imap_arg *args, size_t nargs,
 }
 
 int
-cmd_list(struct imap_session *s, const struct imap_arg *args, size_t nargs)
+imap_cmd_list(struct imap_session *s, const struct imap_arg *args, size_t nargs)
 {
 	return do_list(s, args, nargs, false);
 }
 
 int
-cmd_lsub(struct imap_session *s, const struct imap_arg *args, size_t nargs)
+imap_cmd_lsub(struct imap_session *s, const struct imap_arg *args, size_t nargs)
 {
 	return do_list(s, args, nargs, true);
 }
 
 int
-cmd_status(struct imap_session *s, const struct imap_arg *args,
+imap_cmd_status(struct imap_session *s, const struct imap_arg *args,
     size_t nargs)
 {
 	char name[MSTORE_NAME_MAX + 1], out[512];
@@ -470,7 +470,7 @@ cmd_status(struct imap_session *s, const struct imap_arg *args,
 }
 
 int
-cmd_namespace(struct imap_session *s, const struct imap_arg *args,
+imap_cmd_namespace(struct imap_session *s, const struct imap_arg *args,
     size_t nargs)
 {
 	(void)args;

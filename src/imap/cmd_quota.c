@@ -33,7 +33,7 @@ quota_line(struct imap_session *s)
 }
 
 int
-cmd_getquotaroot(struct imap_session *s, const struct imap_arg *args,
+imap_cmd_getquotaroot(struct imap_session *s, const struct imap_arg *args,
     size_t nargs)
 {
 	char name[MSTORE_NAME_MAX + 1];
@@ -62,7 +62,7 @@ cmd_getquotaroot(struct imap_session *s, const struct imap_arg *args,
 }
 
 int
-cmd_getquota(struct imap_session *s, const struct imap_arg *args,
+imap_cmd_getquota(struct imap_session *s, const struct imap_arg *args,
     size_t nargs)
 {
 	int r;
@@ -82,7 +82,7 @@ cmd_getquota(struct imap_session *s, const struct imap_arg *args,
 }
 
 int
-cmd_setquota(struct imap_session *s, const struct imap_arg *args,
+imap_cmd_setquota(struct imap_session *s, const struct imap_arg *args,
     size_t nargs)
 {
 	(void)args;

@@ -21,7 +21,7 @@ kw_lookup(void *ctx, const char *name, unsigned *idx_r)
 }
 
 int
-cmd_search(struct imap_session *s, const struct imap_arg *args,
+imap_cmd_search(struct imap_session *s, const struct imap_arg *args,
     size_t nargs)
 {
 	struct search_key *prog;

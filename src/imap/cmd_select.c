@@ -190,14 +190,14 @@ do_select(struct imap_session *s, const struct imap_arg *args, size_t nargs,
 }
 
 int
-cmd_select(struct imap_session *s, const struct imap_arg *args,
+imap_cmd_select(struct imap_session *s, const struct imap_arg *args,
     size_t nargs)
 {
 	return do_select(s, args, nargs, false);
 }
 
 int
-cmd_examine(struct imap_session *s, const struct imap_arg *args,
+imap_cmd_examine(struct imap_session *s, const struct imap_arg *args,
     size_t nargs)
 {
 	return do_select(s, args, nargs, true);
@@ -227,7 +227,7 @@ expunge_deleted(struct imap_session *s, const struct seqset *only)
 }
 
 int
-cmd_close(struct imap_session *s, const struct imap_arg *args,
+imap_cmd_close(struct imap_session *s, const struct imap_arg *args,
     size_t nargs)
 {
 	enum ferr e = FERR_NONE;
@@ -253,7 +253,7 @@ cmd_close(struct imap_session *s, const struct imap_arg *args,
 }
 
 int
-cmd_unselect(struct imap_session *s, const struct imap_arg *args,
+imap_cmd_unselect(struct imap_session *s, const struct imap_arg *args,
     size_t nargs)
 {
 	(void)args;
@@ -265,7 +265,7 @@ cmd_unselect(struct imap_session *s, const struct imap_arg *args,
 }
 
 int
-cmd_check(struct imap_session *s, const struct imap_arg *args,
+imap_cmd_check(struct imap_session *s, const struct imap_arg *args,
     size_t nargs)
 {
 	(void)args;
@@ -278,7 +278,7 @@ cmd_check(struct imap_session *s, const struct imap_arg *args,
 }
 
 int
-cmd_expunge(struct imap_session *s, const struct imap_arg *args,
+imap_cmd_expunge(struct imap_session *s, const struct imap_arg *args,
     size_t nargs)
 {
 	struct seqset set;

@@ -13,7 +13,7 @@
 #define STORE_KW_MAX 64
 
 int
-cmd_store(struct imap_session *s, const struct imap_arg *args,
+imap_cmd_store(struct imap_session *s, const struct imap_arg *args,
     size_t nargs)
 {
 	const char *kw[STORE_KW_MAX], *why, *item;

@@ -1,7 +1,7 @@
 /*
  * fetch - FETCH attribute parsing (RFC 3501 6.4.5) and the LF -> CRLF
  * conversion with partial ranges that BODY[...]<origin.count> needs.
- * Pure: the session (cmd_fetch.c) runs the parsed items.
+ * Pure: the session (imap_cmd_fetch.c) runs the parsed items.
  */
 #ifndef IMAP_FETCH_H
 #define IMAP_FETCH_H

@@ -148,7 +148,7 @@ struct imap_msgmap {
 enum ferr imap_msg_map(struct mbox *mb, uint32_t idx, struct imap_msgmap *m);
 void imap_msg_unmap(struct imap_msgmap *m);
 
-/* --- cmd_select.c --- */
+/* --- imap_cmd_select.c --- */
 /*
  * imap_sync: sync the selected view and send the untagged updates
  * (EXPUNGE only when allowed, EXISTS, RECENT, FETCH FLAGS, FLAGS).
@@ -173,41 +173,41 @@ uint32_t *imap_seqset_indexes(struct imap_session *s,
     const struct seqset *set, bool uid, size_t *n_r);
 
 /* --- command handlers --- */
-int cmd_capability(struct imap_session *, const struct imap_arg *, size_t);
-int cmd_noop(struct imap_session *, const struct imap_arg *, size_t);
-int cmd_logout(struct imap_session *, const struct imap_arg *, size_t);
-int cmd_id(struct imap_session *, const struct imap_arg *, size_t);
-int cmd_enable(struct imap_session *, const struct imap_arg *, size_t);
-int cmd_starttls(struct imap_session *, const struct imap_arg *, size_t);
-int cmd_login(struct imap_session *, const struct imap_arg *, size_t);
-int cmd_authenticate(struct imap_session *, const struct imap_arg *,
+int imap_cmd_capability(struct imap_session *, const struct imap_arg *, size_t);
+int imap_cmd_noop(struct imap_session *, const struct imap_arg *, size_t);
+int imap_cmd_logout(struct imap_session *, const struct imap_arg *, size_t);
+int imap_cmd_id(struct imap_session *, const struct imap_arg *, size_t);
+int imap_cmd_enable(struct imap_session *, const struct imap_arg *, size_t);
+int imap_cmd_starttls(struct imap_session *, const struct imap_arg *, size_t);
+int imap_cmd_login(struct imap_session *, const struct imap_arg *, size_t);
+int imap_cmd_authenticate(struct imap_session *, const struct imap_arg *,
     size_t);
-int cmd_create(struct imap_session *, const struct imap_arg *, size_t);
-int cmd_delete(struct imap_session *, const struct imap_arg *, size_t);
-int cmd_rename(struct imap_session *, const struct imap_arg *, size_t);
-int cmd_subscribe(struct imap_session *, const struct imap_arg *, size_t);
-int cmd_unsubscribe(struct imap_session *, const struct imap_arg *,
+int imap_cmd_create(struct imap_session *, const struct imap_arg *, size_t);
+int imap_cmd_delete(struct imap_session *, const struct imap_arg *, size_t);
+int imap_cmd_rename(struct imap_session *, const struct imap_arg *, size_t);
+int imap_cmd_subscribe(struct imap_session *, const struct imap_arg *, size_t);
+int imap_cmd_unsubscribe(struct imap_session *, const struct imap_arg *,
     size_t);
-int cmd_list(struct imap_session *, const struct imap_arg *, size_t);
-int cmd_lsub(struct imap_session *, const struct imap_arg *, size_t);
-int cmd_status(struct imap_session *, const struct imap_arg *, size_t);
-int cmd_namespace(struct imap_session *, const struct imap_arg *, size_t);
-int cmd_select(struct imap_session *, const struct imap_arg *, size_t);
-int cmd_examine(struct imap_session *, const struct imap_arg *, size_t);
-int cmd_close(struct imap_session *, const struct imap_arg *, size_t);
-int cmd_unselect(struct imap_session *, const struct imap_arg *, size_t);
-int cmd_check(struct imap_session *, const struct imap_arg *, size_t);
-int cmd_expunge(struct imap_session *, const struct imap_arg *, size_t);
-int cmd_fetch(struct imap_session *, const struct imap_arg *, size_t);
-int cmd_store(struct imap_session *, const struct imap_arg *, size_t);
-int cmd_search(struct imap_session *, const struct imap_arg *, size_t);
-int cmd_append(struct imap_session *, const struct imap_arg *, size_t);
-int cmd_copy(struct imap_session *, const struct imap_arg *, size_t);
-int cmd_move(struct imap_session *, const struct imap_arg *, size_t);
-int cmd_idle(struct imap_session *, const struct imap_arg *, size_t);
-int cmd_getquotaroot(struct imap_session *, const struct imap_arg *,
+int imap_cmd_list(struct imap_session *, const struct imap_arg *, size_t);
+int imap_cmd_lsub(struct imap_session *, const struct imap_arg *, size_t);
+int imap_cmd_status(struct imap_session *, const struct imap_arg *, size_t);
+int imap_cmd_namespace(struct imap_session *, const struct imap_arg *, size_t);
+int imap_cmd_select(struct imap_session *, const struct imap_arg *, size_t);
+int imap_cmd_examine(struct imap_session *, const struct imap_arg *, size_t);
+int imap_cmd_close(struct imap_session *, const struct imap_arg *, size_t);
+int imap_cmd_unselect(struct imap_session *, const struct imap_arg *, size_t);
+int imap_cmd_check(struct imap_session *, const struct imap_arg *, size_t);
+int imap_cmd_expunge(struct imap_session *, const struct imap_arg *, size_t);
+int imap_cmd_fetch(struct imap_session *, const struct imap_arg *, size_t);
+int imap_cmd_store(struct imap_session *, const struct imap_arg *, size_t);
+int imap_cmd_search(struct imap_session *, const struct imap_arg *, size_t);
+int imap_cmd_append(struct imap_session *, const struct imap_arg *, size_t);
+int imap_cmd_copy(struct imap_session *, const struct imap_arg *, size_t);
+int imap_cmd_move(struct imap_session *, const struct imap_arg *, size_t);
+int imap_cmd_idle(struct imap_session *, const struct imap_arg *, size_t);
+int imap_cmd_getquotaroot(struct imap_session *, const struct imap_arg *,
     size_t);
-int cmd_getquota(struct imap_session *, const struct imap_arg *, size_t);
-int cmd_setquota(struct imap_session *, const struct imap_arg *, size_t);
+int imap_cmd_getquota(struct imap_session *, const struct imap_arg *, size_t);
+int imap_cmd_setquota(struct imap_session *, const struct imap_arg *, size_t);
 
 #endif

@@ -31,39 +31,39 @@ struct imap_cmd {
 };
 
 static const struct imap_cmd cmds[] = {
-	{ "CAPABILITY",	cmd_capability,	CMD_NOAUTH | CMD_AUTH },
-	{ "NOOP",	cmd_noop,	CMD_NOAUTH | CMD_AUTH },
-	{ "LOGOUT",	cmd_logout,	CMD_NOAUTH | CMD_AUTH },
-	{ "ID",		cmd_id,		CMD_NOAUTH | CMD_AUTH },
-	{ "STARTTLS",	cmd_starttls,	CMD_NOAUTH },
-	{ "LOGIN",	cmd_login,	CMD_NOAUTH },
-	{ "AUTHENTICATE", cmd_authenticate, CMD_NOAUTH },
-	{ "ENABLE",	cmd_enable,	CMD_AUTH },
-	{ "SELECT",	cmd_select,	CMD_AUTH },
-	{ "EXAMINE",	cmd_examine,	CMD_AUTH },
-	{ "CREATE",	cmd_create,	CMD_AUTH },
-	{ "DELETE",	cmd_delete,	CMD_AUTH },
-	{ "RENAME",	cmd_rename,	CMD_AUTH },
-	{ "SUBSCRIBE",	cmd_subscribe,	CMD_AUTH },
-	{ "UNSUBSCRIBE", cmd_unsubscribe, CMD_AUTH },
-	{ "LIST",	cmd_list,	CMD_AUTH },
-	{ "LSUB",	cmd_lsub,	CMD_AUTH },
-	{ "STATUS",	cmd_status,	CMD_AUTH },
-	{ "NAMESPACE",	cmd_namespace,	CMD_AUTH },
-	{ "APPEND",	cmd_append,	CMD_AUTH },
-	{ "IDLE",	cmd_idle,	CMD_AUTH },
-	{ "GETQUOTAROOT", cmd_getquotaroot, CMD_AUTH },
-	{ "GETQUOTA",	cmd_getquota,	CMD_AUTH },
-	{ "SETQUOTA",	cmd_setquota,	CMD_AUTH },
-	{ "CHECK",	cmd_check,	CMD_AUTH | CMD_SELECTED },
-	{ "CLOSE",	cmd_close,	CMD_AUTH | CMD_SELECTED },
-	{ "UNSELECT",	cmd_unselect,	CMD_AUTH | CMD_SELECTED },
-	{ "EXPUNGE",	cmd_expunge,	CMD_SELUID },
-	{ "SEARCH",	cmd_search,	CMD_SELUID },
-	{ "FETCH",	cmd_fetch,	CMD_SELUID },
-	{ "STORE",	cmd_store,	CMD_SELUID },
-	{ "COPY",	cmd_copy,	CMD_SELUID },
-	{ "MOVE",	cmd_move,	CMD_SELUID },
+	{ "CAPABILITY",	imap_cmd_capability, CMD_NOAUTH | CMD_AUTH },
+	{ "NOOP",	imap_cmd_noop, CMD_NOAUTH | CMD_AUTH },
+	{ "LOGOUT",	imap_cmd_logout, CMD_NOAUTH | CMD_AUTH },
+	{ "ID",		imap_cmd_id, CMD_NOAUTH | CMD_AUTH },
+	{ "STARTTLS",	imap_cmd_starttls, CMD_NOAUTH },
+	{ "LOGIN",	imap_cmd_login, CMD_NOAUTH },
+	{ "AUTHENTICATE", imap_cmd_authenticate, CMD_NOAUTH },
+	{ "ENABLE",	imap_cmd_enable, CMD_AUTH },
+	{ "SELECT",	imap_cmd_select, CMD_AUTH },
+	{ "EXAMINE",	imap_cmd_examine, CMD_AUTH },
+	{ "CREATE",	imap_cmd_create, CMD_AUTH },
+	{ "DELETE",	imap_cmd_delete, CMD_AUTH },
+	{ "RENAME",	imap_cmd_rename, CMD_AUTH },
+	{ "SUBSCRIBE",	imap_cmd_subscribe, CMD_AUTH },
+	{ "UNSUBSCRIBE", imap_cmd_unsubscribe, CMD_AUTH },
+	{ "LIST",	imap_cmd_list, CMD_AUTH },
+	{ "LSUB",	imap_cmd_lsub, CMD_AUTH },
+	{ "STATUS",	imap_cmd_status, CMD_AUTH },
+	{ "NAMESPACE",	imap_cmd_namespace, CMD_AUTH },
+	{ "APPEND",	imap_cmd_append, CMD_AUTH },
+	{ "IDLE",	imap_cmd_idle, CMD_AUTH },
+	{ "GETQUOTAROOT", imap_cmd_getquotaroot, CMD_AUTH },
+	{ "GETQUOTA",	imap_cmd_getquota, CMD_AUTH },
+	{ "SETQUOTA",	imap_cmd_setquota, CMD_AUTH },
+	{ "CHECK",	imap_cmd_check, CMD_AUTH | CMD_SELECTED },
+	{ "CLOSE",	imap_cmd_close, CMD_AUTH | CMD_SELECTED },
+	{ "UNSELECT",	imap_cmd_unselect, CMD_AUTH | CMD_SELECTED },
+	{ "EXPUNGE",	imap_cmd_expunge, CMD_SELUID },
+	{ "SEARCH",	imap_cmd_search, CMD_SELUID },
+	{ "FETCH",	imap_cmd_fetch, CMD_SELUID },
+	{ "STORE",	imap_cmd_store, CMD_SELUID },
+	{ "COPY",	imap_cmd_copy, CMD_SELUID },
+	{ "MOVE",	imap_cmd_move, CMD_SELUID },
 };
 
 static const struct imap_cmd *
@@ -168,7 +168,7 @@ stream_append(struct imap_session *s, uint64_t size, bool nonsync)
 			return 2;
 		}
 		/* the client sends the bytes anyway: drop them and let
-		 * cmd_append report the error */
+		 * imap_cmd_append report the error */
 		if (discard_literal(s, size) < 0)
 			return -1;
 		imap_parser_literal_streamed(s->parser);
@@ -192,7 +192,7 @@ stream_append(struct imap_session *s, uint64_t size, bool nonsync)
 		size -= n;
 	}
 	if (werr != FERR_NONE) {
-		/* disk full or the like: cmd_append reports it */
+		/* disk full or the like: imap_cmd_append reports it */
 		log_warn("%s imap append write error=%s", s->sid,
 		    ferr_name(werr));
 		mstore_append_abort(&s->append);
