@@ -17,6 +17,9 @@
 #include "mailauth/dkim.h"
 #include "mailauth/resolve.h"
 #include "mailauth/spf.h"
+#include "mailauth/dmarc.h"
+#include "mailauth/mailauth.h"
+#include "mailauth/psl.h"
 #include "mailauth/taglist.h"
 #include "testutil.h"
 
@@ -1292,6 +1295,402 @@ START_TEST(test_spf_loop_bounded)
 }
 END_TEST
 
+/* ------------------------------------------------------------------ */
+/* Public suffix list, DMARC                                           */
+
+static const struct {
+	const char	*in;
+	const char	*org;
+} orgs[] = {
+	{ "example.com", "example.com" },
+	{ "mail.example.com", "example.com" },
+	{ "a.b.c.Example.COM.", "example.com" },
+	{ "example.co.uk", "example.co.uk" },
+	{ "a.b.example.co.uk", "example.co.uk" },
+	{ "co.uk", "co.uk" },
+	{ "com", "com" },
+	{ "foo.bar.ck", "foo.bar.ck" },		/* *.ck */
+	{ "www.ck", "www.ck" },			/* !www.ck */
+	{ "a.www.ck", "www.ck" },
+	{ "x.y.github.io", "y.github.io" },	/* private section */
+	{ "a.b.unknowntld", "b.unknowntld" },	/* the "*" rule */
+};
+
+START_TEST(test_psl)
+{
+	char out[256];
+
+	ck_assert_int_eq(psl_load(NULL), 0);
+	ck_assert_int_eq(psl_org_domain(orgs[_i].in, out, sizeof(out)), 0);
+	ck_assert_str_eq(out, orgs[_i].org);
+}
+END_TEST
+
+START_TEST(test_psl_bad)
+{
+	char out[256], big[400];
+
+	ck_assert_int_eq(psl_org_domain("", out, sizeof(out)), -1);
+	memset(big, 'a', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	ck_assert_int_eq(psl_org_domain(big, out, sizeof(out)), -1);
+	/* a list that cannot be read: last two labels */
+	ck_assert_int_eq(psl_load("/nonexistent/psl.dat"), -1);
+	ck_assert_int_eq(psl_org_domain("a.b.example.co.uk", out,
+	    sizeof(out)), 0);
+	ck_assert_str_eq(out, "example.co.uk");
+	ck_assert_int_eq(psl_load(NULL), 0);
+}
+END_TEST
+
+static const struct {
+	const char	*txt;
+	int		 ok;
+	int		 p;
+	int		 sp;
+	unsigned	 pct;
+} dmarcs[] = {
+	{ "v=DMARC1; p=reject", 1, DMARC_P_REJECT, DMARC_P_REJECT, 100 },
+	{ "v=DMARC1;p=quarantine;sp=none;pct=20", 1, DMARC_P_QUARANTINE,
+	    DMARC_P_NONE, 20 },
+	{ "v=DMARC1; p=none; rua=mailto:d@example.com", 1, DMARC_P_NONE,
+	    DMARC_P_NONE, 100 },
+	{ "v=DMARC1; p=REJECT", 1, DMARC_P_REJECT, DMARC_P_REJECT, 100 },
+	{ "v=DMARC1; p=reject; pct=101", 1, DMARC_P_REJECT, DMARC_P_REJECT,
+	    100 },
+	{ "v=DMARC1; p=reject; pct=x", 1, DMARC_P_REJECT, DMARC_P_REJECT,
+	    100 },
+	{ "v=DMARC1; p=bogus; rua=mailto:a@b.example", 1, DMARC_P_NONE,
+	    DMARC_P_NONE, 100 },
+	{ "v=DMARC1; rua=mailto:a@b.example", 1, DMARC_P_NONE, DMARC_P_NONE,
+	    100 },
+	{ "v=DMARC1; p=bogus", 0, 0, 0, 0 },
+	{ "v=DMARC1; p=reject; sp=bogus", 0, 0, 0, 0 },
+	{ "v=DMARC1", 0, 0, 0, 0 },
+	{ "p=reject; v=DMARC1", 0, 0, 0, 0 },
+	{ "v=dmarc1; p=reject", 0, 0, 0, 0 },
+	{ "v=spf1 -all", 0, 0, 0, 0 },
+	{ "", 0, 0, 0, 0 },
+	/* RFC 7489 6.3: later syntax errors are ignored */
+	{ "v=DMARC1; p=reject;; x", 1, DMARC_P_REJECT, DMARC_P_REJECT, 100 },
+};
+
+START_TEST(test_dmarc_parse)
+{
+	struct dmarc_record r;
+	const char *why = NULL;
+	int rc;
+
+	rc = dmarc_parse(dmarcs[_i].txt, strlen(dmarcs[_i].txt), &r, &why);
+	ck_assert_msg((rc == 0) == (dmarcs[_i].ok == 1), "[%s] %d %s",
+	    dmarcs[_i].txt, rc, why ? why : "");
+	if (rc == 0) {
+		ck_assert_int_eq(r.p, dmarcs[_i].p);
+		ck_assert_int_eq(r.sp, dmarcs[_i].sp);
+		ck_assert_uint_eq(r.pct, dmarcs[_i].pct);
+	}
+}
+END_TEST
+
+static const struct mock_rr dmarc_dns[] = {
+	{ "_dmarc.example.com", 'T', "v=DMARC1; p=reject; sp=quarantine",
+	    DNS_OK },
+	{ "_dmarc.strict.example", 'T', "v=DMARC1; p=reject; aspf=s; adkim=s",
+	    DNS_OK },
+	{ "_dmarc.pct.example", 'T', "v=DMARC1; p=reject; pct=50", DNS_OK },
+	{ "_dmarc.temp.example", 'T', NULL, DNS_TEMP },
+	{ "_dmarc.two.example", 'T', "v=DMARC1; p=reject", DNS_OK },
+	{ "_dmarc.two.example", 'T', "v=DMARC1; p=none", DNS_OK },
+	{ "_dmarc.sub.own.example", 'T', "v=DMARC1; p=none", DNS_OK },
+	{ "_dmarc.own.example", 'T', "v=DMARC1; p=reject", DNS_OK },
+	{ NULL, 0, NULL, DNS_OK }
+};
+
+static const struct {
+	const char	*from;
+	enum spf_result	 spf;
+	const char	*spf_domain;
+	const char	*dkim_d;	/* a passing signature, or NULL */
+	int		 roll;
+	enum dmarc_result want;
+	enum dmarc_policy policy;
+} dmarc_cases[] = {
+	{ "example.com", SPF_PASS, "example.com", NULL, 0, DMARC_PASS,
+	    DMARC_P_NONE },
+	{ "example.com", SPF_PASS, "bounces.example.com", NULL, 0, DMARC_PASS,
+	    DMARC_P_NONE },
+	{ "example.com", SPF_PASS, "evil.example", NULL, 0, DMARC_FAIL,
+	    DMARC_P_REJECT },
+	{ "example.com", SPF_FAIL, "example.com", NULL, 0, DMARC_FAIL,
+	    DMARC_P_REJECT },
+	{ "example.com", SPF_FAIL, "example.com", "mail.example.com", 0,
+	    DMARC_PASS, DMARC_P_NONE },
+	{ "example.com", SPF_TEMPERROR, "example.com", NULL, 0, DMARC_FAIL,
+	    DMARC_P_REJECT },
+	/* a subdomain without its own record: sp= of the org */
+	{ "news.example.com", SPF_NONE, "x.example", NULL, 0, DMARC_FAIL,
+	    DMARC_P_QUARANTINE },
+	{ "news.example.com", SPF_PASS, "example.com", NULL, 0, DMARC_PASS,
+	    DMARC_P_NONE },
+	/* its own record wins over the org's */
+	{ "sub.own.example", SPF_FAIL, "sub.own.example", NULL, 0, DMARC_FAIL,
+	    DMARC_P_NONE },
+	{ "strict.example", SPF_PASS, "mail.strict.example", NULL, 0,
+	    DMARC_FAIL, DMARC_P_REJECT },
+	{ "strict.example", SPF_FAIL, "x", "mail.strict.example", 0,
+	    DMARC_FAIL, DMARC_P_REJECT },
+	{ "strict.example", SPF_FAIL, "x", "strict.example", 0, DMARC_PASS,
+	    DMARC_P_NONE },
+	{ "pct.example", SPF_FAIL, "x", NULL, 49, DMARC_FAIL,
+	    DMARC_P_REJECT },
+	{ "pct.example", SPF_FAIL, "x", NULL, 50, DMARC_FAIL,
+	    DMARC_P_QUARANTINE },
+	{ "temp.example", SPF_PASS, "temp.example", NULL, 0, DMARC_TEMPERROR,
+	    DMARC_P_NONE },
+	{ "two.example", SPF_FAIL, "x", NULL, 0, DMARC_NONE, DMARC_P_NONE },
+	{ "nodmarc.example", SPF_FAIL, "x", NULL, 0, DMARC_NONE,
+	    DMARC_P_NONE },
+	{ "", SPF_FAIL, "x", NULL, 0, DMARC_PERMERROR, DMARC_P_NONE },
+};
+
+START_TEST(test_dmarc_eval)
+{
+	struct dmarc_input in;
+	struct dmarc_outcome o;
+	struct dkim_verdict v;
+
+	mock_rrs = dmarc_dns;
+	memset(&in, 0, sizeof(in));
+	memset(&v, 0, sizeof(v));
+	in.from_domain = dmarc_cases[_i].from;
+	in.spf = dmarc_cases[_i].spf;
+	in.spf_domain = dmarc_cases[_i].spf_domain;
+	if (dmarc_cases[_i].dkim_d != NULL) {
+		v.result = DKIM_PASS;
+		str_copy(v.d, dmarc_cases[_i].dkim_d, sizeof(v.d));
+		in.dkim = &v;
+		in.ndkim = 1;
+	}
+	dmarc_evaluate(&mock_dns, &in, dmarc_cases[_i].roll, &o);
+	ck_assert_msg(o.result == dmarc_cases[_i].want, "%s: %s",
+	    dmarc_cases[_i].from, dmarc_result_name(o.result));
+	ck_assert_msg(o.policy == dmarc_cases[_i].policy, "%s: policy %s",
+	    dmarc_cases[_i].from, dmarc_policy_name(o.policy));
+}
+END_TEST
+
+START_TEST(test_dmarc_dkim_policy_not_counted)
+{
+	struct dmarc_input in;
+	struct dmarc_outcome o;
+	struct dkim_verdict v;
+
+	/* a partial-body (l=) signature or a test-mode key gives no
+	 * DMARC credit */
+	mock_rrs = dmarc_dns;
+	memset(&in, 0, sizeof(in));
+	memset(&v, 0, sizeof(v));
+	in.from_domain = "example.com";
+	in.spf = SPF_FAIL;
+	in.spf_domain = "example.com";
+	str_copy(v.d, "example.com", sizeof(v.d));
+	in.dkim = &v;
+	in.ndkim = 1;
+	v.result = DKIM_POLICY;
+	dmarc_evaluate(&mock_dns, &in, 0, &o);
+	ck_assert_int_eq(o.result, DMARC_FAIL);
+	v.result = DKIM_NEUTRAL;
+	dmarc_evaluate(&mock_dns, &in, 0, &o);
+	ck_assert_int_eq(o.result, DMARC_FAIL);
+}
+END_TEST
+
+/* ------------------------------------------------------------------ */
+/* mailauth_check and Authentication-Results                           */
+
+static const struct mock_rr full_dns[] = {
+	{ "brisbane._domainkey.football.example.com", 'T', RFC8463_ED_TXT,
+	    DNS_OK },
+	{ "test._domainkey.football.example.com", 'T', RFC8463_RSA_TXT,
+	    DNS_OK },
+	{ "football.example.com", 'T', "v=spf1 ip4:192.0.2.0/24 -all",
+	    DNS_OK },
+	{ "_dmarc.football.example.com", 'T', "v=DMARC1; p=reject", DNS_OK },
+	{ NULL, 0, NULL, DNS_OK }
+};
+
+START_TEST(test_check_pass)
+{
+	struct mailauth_ctx mc;
+	struct mailauth_results *r = xmalloc(sizeof(*r));
+	struct buf head;
+	const char *reply = "x";
+	size_t skip = 9;
+
+	mock_rrs = full_dns;
+	memset(&mc, 0, sizeof(mc));
+	mc.hostname = "mx.example.net";
+	mc.dns = &mock_dns;
+	mc.dmarc_reject = true;
+	mc.now = 1528637909;
+	buf_init(&head, MAILAUTH_HEAD_MAX);
+	ck_assert_int_eq(mailauth_check(&mc, "192.0.2.1", "mail.football."
+	    "example.com", "joe@football.example.com", rfc8463_msg,
+	    strlen(rfc8463_msg), &head, &skip, &reply, r), MAILAUTH_ACCEPT);
+	ck_assert_ptr_null(reply);
+	ck_assert_uint_eq(skip, 0);
+	ck_assert_str_eq(buf_cstr(&head),
+	    "Authentication-Results: mx.example.net;\n"
+	    "\tspf=pass smtp.mailfrom=football.example.com;\n"
+	    "\tdkim=pass header.d=football.example.com header.s=brisbane "
+	    "header.a=ed25519-sha256 header.b=\"/gCrinpc\";\n"
+	    "\tdkim=pass header.d=football.example.com header.s=test "
+	    "header.a=rsa-sha256 header.b=\"F45dVWDf\";\n"
+	    "\tdmarc=pass (p=reject dis=none) header.from=football.example.com"
+	    "\n");
+	ck_assert_int_eq(r->dmarc.result, DMARC_PASS);
+	ck_assert(r->dmarc.spf_aligned);
+	ck_assert(r->dmarc.dkim_aligned);
+	buf_free(&head);
+	free(r);
+}
+END_TEST
+
+START_TEST(test_check_reject)
+{
+	struct mailauth_ctx mc;
+	struct buf head;
+	const char *reply = NULL;
+	size_t skip, n;
+	char *m;
+
+	/* spoofed: body changed, sent from elsewhere */
+	mock_rrs = full_dns;
+	m = rfc_edit("We lost", "We won!", &n);
+	memset(&mc, 0, sizeof(mc));
+	mc.hostname = "mx.example.net";
+	mc.dns = &mock_dns;
+	mc.dmarc_reject = true;
+	mc.now = 1528637909;
+	buf_init(&head, MAILAUTH_HEAD_MAX);
+	ck_assert_int_eq(mailauth_check(&mc, "203.0.113.5", "evil.example",
+	    "joe@football.example.com", m, n, &head, &skip, &reply, NULL),
+	    MAILAUTH_REJECT);
+	ck_assert_ptr_nonnull(reply);
+	ck_assert(strncmp(reply, "550 5.7.1 ", 10) == 0);
+	ck_assert(strstr(buf_cstr(&head), "spf=fail") != NULL);
+	ck_assert(strstr(buf_cstr(&head), "dkim=fail (body hash did not "
+	    "verify)") != NULL);
+	ck_assert(strstr(buf_cstr(&head), "dmarc=fail (p=reject dis=reject)")
+	    != NULL);
+	/* dmarc_reject_policy = accept: marked, delivered */
+	mc.dmarc_reject = false;
+	buf_reset(&head);
+	ck_assert_int_eq(mailauth_check(&mc, "203.0.113.5", "evil.example",
+	    "joe@football.example.com", m, n, &head, &skip, &reply, NULL),
+	    MAILAUTH_ACCEPT);
+	ck_assert_ptr_null(reply);
+	/* a second From field with a harmless domain does not help */
+	free(m);
+	m = rfc_edit("From: Joe", "From: x@nodmarc.example\nFrom: Joe", &n);
+	mc.dmarc_reject = true;
+	buf_reset(&head);
+	ck_assert_int_eq(mailauth_check(&mc, "203.0.113.5", "evil.example",
+	    "x@nodmarc.example", m, n, &head, &skip, &reply, NULL),
+	    MAILAUTH_REJECT);
+	free(m);
+	buf_free(&head);
+}
+END_TEST
+
+START_TEST(test_check_temperror)
+{
+	static const struct mock_rr down[] = {
+		{ "brisbane._domainkey.football.example.com", 'T', NULL,
+		    DNS_TEMP },
+		{ "test._domainkey.football.example.com", 'T', NULL,
+		    DNS_TEMP },
+		{ "football.example.com", 'T', NULL, DNS_TEMP },
+		{ "_dmarc.football.example.com", 'T', NULL, DNS_TEMP },
+		{ NULL, 0, NULL, DNS_OK }
+	};
+	struct mailauth_ctx mc;
+	struct mailauth_results *r = xmalloc(sizeof(*r));
+	struct buf head;
+	const char *reply = NULL;
+	size_t skip;
+
+	mock_rrs = down;
+	memset(&mc, 0, sizeof(mc));
+	mc.hostname = "mx.example.net";
+	mc.dns = &mock_dns;
+	mc.dmarc_reject = true;
+	buf_init(&head, MAILAUTH_HEAD_MAX);
+	ck_assert_int_eq(mailauth_check(&mc, "192.0.2.1", "h.example",
+	    "joe@football.example.com", rfc8463_msg, strlen(rfc8463_msg),
+	    &head, &skip, &reply, r), MAILAUTH_ACCEPT);
+	ck_assert_int_eq(r->spf, SPF_TEMPERROR);
+	ck_assert_int_eq(r->dkim[0].result, DKIM_TEMPERROR);
+	ck_assert_int_eq(r->dmarc.result, DMARC_TEMPERROR);
+	ck_assert(strstr(buf_cstr(&head), "pass") == NULL);
+	buf_free(&head);
+	free(r);
+}
+END_TEST
+
+START_TEST(test_ar_strip)
+{
+	static const char m[] =
+	    "Received: from a\n"
+	    "Authentication-Results: MX.example.net; spf=pass\n"
+	    "Authentication-Results: other.example; dkim=pass\n"
+	    "Authentication-Results: (comment) mx.example.net 1;\n"
+	    "\tdkim=pass header.d=bank.example\n"
+	    "Authentication-Results: mx.example.net.evil; dkim=pass\n"
+	    "Subject: hi\n"
+	    "\n"
+	    "Authentication-Results: mx.example.net; in the body\n";
+	struct buf out;
+	size_t skip = 0;
+
+	buf_init(&out, 4096);
+	ck_assert_int_eq(mailauth_ar_strip("mx.example.net", m, strlen(m),
+	    &out, &skip), 1);
+	ck_assert_str_eq(buf_cstr(&out),
+	    "Received: from a\n"
+	    "Authentication-Results: other.example; dkim=pass\n");
+	ck_assert_str_eq(m + skip,
+	    "Authentication-Results: mx.example.net.evil; dkim=pass\n"
+	    "Subject: hi\n"
+	    "\n"
+	    "Authentication-Results: mx.example.net; in the body\n");
+	buf_reset(&out);
+	ck_assert_int_eq(mailauth_ar_strip("mx.other.net", m, strlen(m),
+	    &out, &skip), 0);
+	ck_assert_uint_eq(skip, 0);
+	ck_assert_uint_eq(out.len, 0);
+	buf_free(&out);
+}
+END_TEST
+
+START_TEST(test_from_domains)
+{
+	static const char m[] =
+	    "From: \"A, B\" <a@Example.COM>, c@example.com, d@other.example\n"
+	    "From: undisclosed:;\n"
+	    "To: z@z.example\n"
+	    "\n"
+	    "From: body@body.example\n";
+	char d[4][256];
+
+	ck_assert_uint_eq(mailauth_from_domains(m, strlen(m), d, 4), 2);
+	ck_assert_str_eq(d[0], "example.com");
+	ck_assert_str_eq(d[1], "other.example");
+	ck_assert_uint_eq(mailauth_from_domains("To: x@y.example\n\n", 17, d,
+	    4), 0);
+}
+END_TEST
+
 static Suite *
 make_suite(void)
 {
@@ -1350,6 +1749,24 @@ make_suite(void)
 	tcase_add_loop_test(tc, test_spf_check, 0,
 	    sizeof(spf_cases) / sizeof(spf_cases[0]));
 	tcase_add_test(tc, test_spf_loop_bounded);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("dmarc");
+	tcase_add_loop_test(tc, test_psl, 0, sizeof(orgs) / sizeof(orgs[0]));
+	tcase_add_test(tc, test_psl_bad);
+	tcase_add_loop_test(tc, test_dmarc_parse, 0,
+	    sizeof(dmarcs) / sizeof(dmarcs[0]));
+	tcase_add_loop_test(tc, test_dmarc_eval, 0,
+	    sizeof(dmarc_cases) / sizeof(dmarc_cases[0]));
+	tcase_add_test(tc, test_dmarc_dkim_policy_not_counted);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("check");
+	tcase_add_test(tc, test_check_pass);
+	tcase_add_test(tc, test_check_reject);
+	tcase_add_test(tc, test_check_temperror);
+	tcase_add_test(tc, test_ar_strip);
+	tcase_add_test(tc, test_from_domains);
 	suite_add_tcase(s, tc);
 	return s;
 }
