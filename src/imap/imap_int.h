@@ -24,7 +24,7 @@
 #define IMAP_DEPTH_MAX		100
 #define IMAP_DEPTH_MAX_PREAUTH	4
 #define IMAP_ARGS_MAX		10000
-#define IMAP_ARGS_MAX_PREAUTH	16
+#define IMAP_ARGS_MAX_PREAUTH	100		/* ID sends ~30 pairs */
 #define IMAP_LITERAL_MAX	(64 * 1024)	/* non-APPEND literals */
 #define IMAP_LITERAL_MAX_PREAUTH 4096
 /* all literals of one command (APPEND's message excepted) */
