@@ -23,7 +23,8 @@ struct ap {
 	size_t		 cmt_off;	/* last comment seen, in s */
 	size_t		 cmt_len;
 	bool		 have_cmt;
-	bool		 broken;	/* unterminated quoted string */
+	bool		 broken;	/* unterminated quote or comment */
+	bool		 in_group;
 	int		 count;
 };
 
@@ -77,6 +78,8 @@ ap_cfws(struct ap *a)
 			a->cmt_off = start;
 			a->cmt_len = a->i - start - (depth == 0 ? 1 : 0);
 			a->have_cmt = true;
+			if (depth > 0)
+				a->broken = true;	/* unterminated */
 		} else
 			break;
 	}
@@ -221,10 +224,11 @@ ap_local(struct ap *a, struct ap_str *out)
 
 /* ap_domain: dot-atom or domain-literal (kept with brackets) into tmp */
 static int
-ap_domain(struct ap *a, struct ap_str *out)
+ap_domain(struct ap *a, struct ap_str *out, bool *bad)
 {
 	int err = 0;
 
+	*bad = false;
 	out->off = a->tmp.len;
 	ap_cfws(a);
 	if (a->i < a->n && a->s[a->i] == '[') {
@@ -256,6 +260,17 @@ ap_domain(struct ap *a, struct ap_str *out)
 	}
 	ap_cfws(a);
 	out->len = a->tmp.len - out->off;
+	if (out->len > 0 && a->tmp.data[out->off] != '[') {
+		const char *d = a->tmp.data + out->off;
+		size_t k;
+
+		/* dot-atom: no empty label (Dovecot: MISSING_DOMAIN) */
+		if (d[0] == '.' || d[out->len - 1] == '.')
+			*bad = true;
+		for (k = 1; k < out->len; k++)
+			if (d[k] == '.' && d[k - 1] == '.')
+				*bad = true;
+	}
 	return 0;
 }
 
@@ -310,7 +325,7 @@ ap_mailbox(struct ap *a, addrlist_cb *cb, void *ctx)
 	struct ap_str name = { 0, AP_NIL }, route = { 0, AP_NIL };
 	struct ap_str mbox = { 0, 0 }, host = { 0, 0 };
 	size_t start = a->i;
-	bool quoted;
+	bool quoted, hbad = false;
 
 	buf_reset(&a->tmp);
 	a->have_cmt = false;
@@ -323,7 +338,7 @@ ap_mailbox(struct ap *a, addrlist_cb *cb, void *ctx)
 		a->i++;
 		ap_cfws(a);
 		if (a->i < a->n && a->s[a->i] == '@') {
-			bool bad = false;
+			bool bad = false, dbad;
 
 			route.off = a->tmp.len;
 			while (a->i < a->n && a->s[a->i] == '@') {
@@ -335,9 +350,9 @@ ap_mailbox(struct ap *a, addrlist_cb *cb, void *ctx)
 				if (buf_putc(&a->tmp, '@') < 0)
 					return -1;
 				a->i++;
-				if (ap_domain(a, &d) < 0)
+				if (ap_domain(a, &d, &dbad) < 0)
 					return -1;
-				if (d.len == 0) {
+				if (d.len == 0 || dbad) {
 					bad = true;
 					break;
 				}
@@ -363,11 +378,11 @@ ap_mailbox(struct ap *a, addrlist_cb *cb, void *ctx)
 			return -1;
 		if (a->i < a->n && a->s[a->i] == '@') {
 			a->i++;
-			if (ap_domain(a, &host) < 0)
+			if (ap_domain(a, &host, &hbad) < 0)
 				return -1;
 		} else
 			host.len = 0;
-		if (a->i < a->n && a->s[a->i] == '>')
+		if (a->i < a->n && a->s[a->i] == '>' && !hbad)
 			a->i++;
 		else
 			host.len = AP_NIL;
@@ -388,8 +403,31 @@ ap_mailbox(struct ap *a, addrlist_cb *cb, void *ctx)
 	name.len = AP_NIL;
 	if (a->i < a->n && a->s[a->i] == '@') {
 		a->i++;
-		if (ap_domain(a, &host) < 0)
+		if (ap_domain(a, &host, &hbad) < 0)
 			return -1;
+		if (hbad || a->broken) {
+			/* a bad domain (or a comment left open after it)
+			 * loses the domain only */
+			if (a->broken)
+				a->have_cmt = false;
+			host.len = 0;
+			a->broken = false;
+		}
+	} else if (a->i < a->n && a->s[a->i] != ',' &&
+	    !(a->in_group && a->s[a->i] == ';')) {
+		/* words that are no address: Dovecot keeps the phrase as
+		 * the display name of a missing mailbox */
+		a->i = start;
+		buf_reset(&a->tmp);
+		ap_cfws(a);
+		if (ap_phrase(a, &name) < 0)
+			return -1;
+		if (name.len == 0)
+			name.len = AP_NIL;
+		mbox.len = 0;
+		host.len = 0;
+		return ap_emit(a, ADDRLIST_MAILBOX, name, route, mbox, host,
+		    cb, ctx);
 	} else if (quoted && !a->have_cmt) {
 		/* a lone quoted string is a display name (Dovecot) */
 		name = mbox;
@@ -443,6 +481,7 @@ addrlist_parse(const char *v, size_t n, addrlist_cb *cb, void *ctx)
 				ret = -1;
 				break;
 			}
+			a.in_group = true;
 			for (;;) {
 				ap_cfws(&a);
 				if (a.i >= a.n || a.s[a.i] == ';')
@@ -458,6 +497,7 @@ addrlist_parse(const char *v, size_t n, addrlist_cb *cb, void *ctx)
 				}
 				break;
 			}
+			a.in_group = false;
 			if (ret < 0)
 				break;
 			if (a.i < a.n && a.s[a.i] == ';')

@@ -714,6 +714,21 @@ static const struct {
 	{ "<@route1,@route2:user@example.com>",
 	  "((NIL \"@route1,@route2\" \"user\" \"example.com\"))" },
 	{ "\"a \\\\ b\" <x@y>", "(({5}\r\na \\ b NIL \"x\" \"y\"))" },
+	{ "a b", "((\"a b\" NIL \"MISSING_MAILBOX\" \"MISSING_DOMAIN\"))" },
+	{ "a b, c@d", "((\"a b\" NIL \"MISSING_MAILBOX\" \"MISSING_DOMAIN\")"
+	    "(NIL NIL \"c\" \"d\"))" },
+	{ "a@b.", "((NIL NIL \"a\" \"MISSING_DOMAIN\"))" },
+	{ "a@b..c", "((NIL NIL \"a\" \"MISSING_DOMAIN\"))" },
+	{ "Name a@b",
+	  "((\"Name a\" NIL \"MISSING_MAILBOX\" \"MISSING_DOMAIN\"))" },
+	{ "a@b (c", "((NIL NIL \"a\" \"MISSING_DOMAIN\"))" },
+	{ "a (c@d", "((NIL NIL \"MISSING_MAILBOX\" \"MISSING_DOMAIN\"))" },
+	{ "x@y, \"unterm", "((NIL NIL \"x\" \"y\")(NIL NIL \"MISSING_MAILBOX\" "
+	    "\"MISSING_DOMAIN\"))" },
+	{ "<a@b> junk, c@d", "((NIL NIL \"a\" \"b\"))" },
+	{ "<@a,b:u@d>",
+	  "((NIL \"INVALID_ROUTE\" \"b\" \"SYNTAX_ERROR\"))" },
+	{ "<@a,,@b:u@d>", "((NIL \"@a,@b\" \"u\" \"d\"))" },
 	{ "\"Giant; \\\"Big\\\" Box\" <sysservices@example.net>",
 	  "(({16}\r\nGiant; \"Big\" Box NIL \"sysservices\" "
 	    "\"example.net\"))" },
