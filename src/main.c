@@ -27,6 +27,7 @@ static const struct subcmd subcmds[] = {
 	{ "admin", cli_admin, "admin add|del|list NAME" },
 	{ "queue", cli_queue, "queue list|show|retry|delete [ID]" },
 	{ "hash", cli_hash, "hash [--scheme ARGON2ID]" },
+	{ "dkim", cli_dkim, "dkim generate DOMAIN [--selector S] [--algorithm rsa|ed25519]" },
 	{ "version", main_version, "version" },
 };
 
