@@ -5,7 +5,7 @@
 set -eu
 pkgs="build-essential pkg-config libssl-dev libmariadb-dev libargon2-dev
 zlib1g-dev libcrypt-dev check mariadb-server mariadb-client openssl
-python3 curl swaks isync fetchmail whois argon2 python3-dnslib
+python3 curl swaks isync fetchmail whois argon2 python3-dnslib python3-dkim opendkim-tools publicsuffix
 dovecot-imapd dovecot-pop3d dovecot-lmtpd clang procps iproute2
 chromium chromium-driver python3-selenium
 debhelper dpkg-dev fakeroot lintian debootstrap systemd man-db sslscan"
