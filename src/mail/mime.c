@@ -869,13 +869,17 @@ mime_part(struct mime_ctx *c, int idx, size_t off, int *hit_r,
 			const char *v;
 			size_t vn;
 
+			bool have_b = false;
+
+			/* an empty boundary="" is still one (Dovecot) */
 			if (mime_param_get(c->t, p, false, "boundary", &v,
-			    &vn) > 0 && vn > 0) {
+			    &vn) > 0) {
 				b = (size_t)(v - c->t->pool.data);
 				bn = vn;
+				have_b = true;
 			}
 			p->flags |= MIME_F_MULTIPART;
-			if (bn == 0) {
+			if (!have_b) {
 				/* Dovecot: one empty text/plain part */
 				p->flags |= MIME_F_NO_BOUNDARY;
 				mime_empty_child(c, idx, body);

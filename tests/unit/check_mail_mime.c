@@ -319,7 +319,9 @@ static const char *const corpus[] = {
 	"header-cut", "nonmime-fields", "fields-raw", "child-no-ctype",
 	"mimever-no-ctype", "rfc822-nonmime", "dup-fields", "nul-header",
 	"utf8-addr", "empty-parts", "crlf-header-cut", "rfc822-cut",
-	"8bit-disposition", "routes", "nul-fields",
+	"8bit-disposition", "routes", "nul-fields", "dsn", "signed",
+	"calendar", "nested-rfc822", "utf8-filename", "mixed-eol",
+	"message-types", "folded-ctype", "empty-boundary", "no-final-nl",
 };
 
 START_TEST(test_corpus_dovecot)
