@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <grp.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <pwd.h>
 #include <signal.h>
@@ -141,6 +142,12 @@ worker_run(struct conf *c, const struct worker_listener *wl, size_t n)
 	if (worker_drop(c) < 0)
 		return 1;
 	umask(0077);
+	/*
+	 * Few malloc arenas: every thread would otherwise get one of up to
+	 * 8 x cores arenas, each holding on to freed memory; with a thread
+	 * per connection that retention dominates idle memory.
+	 */
+	mallopt(M_ARENA_MAX, 2);
 
 	/* signals go to one thread: block them before threads start */
 	sigemptyset(&set);

@@ -17,10 +17,12 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <openssl/err.h>
@@ -573,9 +575,51 @@ conn_tls_info(const struct conn *c, const char **version_r,
 	return true;
 }
 
+/*
+ * conn_trim_stack: give back the stack pages below the current frame.
+ * A session's deepest moment (TLS handshake, login, a big FETCH) leaves
+ * its stack pages resident for the life of the thread; idle connections
+ * dominate memory, so before a long wait the dead part of the stack is
+ * returned with MADV_DONTNEED (it reads back as zeros if ever reused).
+ * A margin below the frame is kept for the calls the wait itself makes.
+ */
+#define CONN_STACK_MARGIN (4 * 1024)
+
+static __thread uintptr_t conn_stack_lo;
+
+static void
+conn_trim_stack(void)
+{
+	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+	uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
+	uintptr_t start, end;
+
+	if (conn_stack_lo == 0) {
+		pthread_attr_t a;
+		void *lo = NULL;
+		size_t sz = 0;
+
+		if (pthread_getattr_np(pthread_self(), &a) != 0)
+			return;
+		if (pthread_attr_getstack(&a, &lo, &sz) != 0)
+			lo = NULL;
+		pthread_attr_destroy(&a);
+		if (lo == NULL)
+			return;
+		conn_stack_lo = (uintptr_t)lo;
+	}
+	start = (conn_stack_lo + page - 1) & ~(page - 1);
+	if (sp < start + CONN_STACK_MARGIN + page)
+		return;
+	end = (sp - CONN_STACK_MARGIN) & ~(page - 1);
+	if (end > start)
+		(void)madvise((void *)start, end - start, MADV_DONTNEED);
+}
+
 void
 conn_release_buffers(struct conn *c)
 {
+	conn_trim_stack();
 	if (c->rpos >= c->rlen && c->rbuf != NULL) {
 		free(c->rbuf);
 		c->rbuf = NULL;
