@@ -699,9 +699,9 @@ db_run(struct db_conn *c, const char *sql, bool cache,
 			dir_list_free(rows_r);
 	} else if (ncols > 0) {
 		/* nobody wants the rows: read and drop them */
-		while ((rc = mysql_stmt_fetch(st)) == 0 ||
-		    rc == MYSQL_DATA_TRUNCATED)
-			;
+		do {
+			rc = mysql_stmt_fetch(st);
+		} while (rc == 0 || rc == MYSQL_DATA_TRUNCATED);
 		rc = rc == MYSQL_NO_DATA ? 0 :
 		    db_stmt_fail(c, st, "fetch", status, error_r);
 	}

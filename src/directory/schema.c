@@ -165,10 +165,16 @@ schema_migrations(const char *dir, struct migration **m_r, size_t *n_r,
 		*error_r = db_errf("%s: %s", dir, strerror(errno));
 		return -1;
 	}
-	while ((de = readdir(dp)) != NULL) {
-		const char *name = de->d_name;
-		size_t len = strlen(name), digits = 0;
+	for (;;) {
+		const char *name;
+		size_t len, digits = 0;
 		uint32_t v;
+
+		de = readdir(dp);
+		if (de == NULL)
+			break;
+		name = de->d_name;
+		len = strlen(name);
 
 		while (name[digits] >= '0' && name[digits] <= '9')
 			digits++;
