@@ -96,6 +96,7 @@ struct scan {
 	size_t		 cap;
 	struct spool	 pool;
 	int		 stable;	/* dir mtimes unchanged over readdir */
+	int		 partial;	/* a directory taken from the view */
 	struct timespec	 new_mtime;
 	struct timespec	 cur_mtime;
 };
@@ -279,19 +280,68 @@ scan_dir(struct scan *sc, const char *dir, const char *sub, int in_new)
 	return FERR_NONE;
 }
 
+/*
+ * Entries of one directory taken from the view instead of readdir: the
+ * directory's mtime has not moved since the view's trusted scan.
+ */
+static void
+scan_from_view(struct scan *sc, const struct mbox *mb, int in_new)
+{
+	uint32_t i;
+
+	for (i = 0; i < mb->n; i++) {
+		const struct mrec *r = &mb->recs[i];
+		struct sent *e;
+
+		if (r->state & (R_GONE | R_EXPUNGED))
+			continue;
+		if (((r->state & R_IN_NEW) != 0) != (in_new != 0))
+			continue;
+		if (sc->n == sc->cap) {
+			sc->cap = sc->cap == 0 ? 256 : sc->cap * 2;
+			sc->v = xreallocarray(sc->v, sc->cap, sizeof(*sc->v));
+		}
+		e = &sc->v[sc->n++];
+		e->name = spool_add(&sc->pool, r->name, strlen(r->name));
+		e->keylen = r->keylen;
+		e->uid = r->uid;
+		e->in_new = (uint8_t)in_new;
+		e->used = 0;
+	}
+}
+
+/*
+ * Scan new/ and cur/ of dir. With a view whose stamps are trusted (and
+ * not forced), a directory whose mtime did not move is taken from the
+ * view: a delivery costs a readdir of new/ only.
+ */
 static enum ferr
-scan_folder(struct scan *sc, const char *dir)
+scan_folder(struct scan *sc, const struct mbox *mb, const char *dir,
+    int force)
 {
 	struct timespec n2, c2;
-	enum ferr e;
+	enum ferr e = FERR_NONE;
+	int keep_new, keep_cur;
 
 	memset(sc, 0, sizeof(*sc));
 	if (mbox_dir_mtime(dir, "new", &sc->new_mtime) < 0 ||
 	    mbox_dir_mtime(dir, "cur", &sc->cur_mtime) < 0)
 		return errno == ENOENT ? FERR_NOTFOUND : ferr_from_errno(errno);
-	e = scan_dir(sc, dir, "new", 1);
-	if (e == FERR_NONE)
-		e = scan_dir(sc, dir, "cur", 0);
+	keep_new = !force && mb != NULL && mb->stamps_valid &&
+	    ts_eq(&sc->new_mtime, &mb->new_mtime);
+	keep_cur = !force && mb != NULL && mb->stamps_valid &&
+	    ts_eq(&sc->cur_mtime, &mb->cur_mtime);
+	sc->partial = keep_new || keep_cur;
+	if (keep_new)
+		scan_from_view(sc, mb, 1);
+	else
+		e = scan_dir(sc, dir, "new", 1);
+	if (e == FERR_NONE) {
+		if (keep_cur)
+			scan_from_view(sc, mb, 0);
+		else
+			e = scan_dir(sc, dir, "cur", 0);
+	}
 	if (e != FERR_NONE) {
 		scan_free(sc);
 		return e;
@@ -302,14 +352,49 @@ scan_folder(struct scan *sc, const char *dir)
 	return FERR_NONE;
 }
 
-/* Order by key (the name before ':'), so equal keys are adjacent. */
+/* Leading decimal number of s (at most n bytes), and bytes used. */
+static uint64_t
+key_num(const char *s, size_t n, size_t *used)
+{
+	uint64_t v = 0;
+	size_t i;
+
+	for (i = 0; i < n && i < 19 && s[i] >= '0' && s[i] <= '9'; i++)
+		v = v * 10 + (uint64_t)(s[i] - '0');
+	*used = i;
+	return v;
+}
+
+/*
+ * Order new files as Dovecot does: by the delivery second, then the
+ * microsecond of "<sec>.M<usec>...", then by the whole key; equal keys
+ * (only) compare equal, so they are adjacent after sorting.
+ */
 static int
 sent_keycmp(const void *a, const void *b)
 {
 	const struct sent *x = *(const struct sent *const *)a;
 	const struct sent *y = *(const struct sent *const *)b;
 	size_t n = x->keylen < y->keylen ? x->keylen : y->keylen;
-	int c = memcmp(x->name, y->name, n);
+	size_t ux, uy;
+	uint64_t vx, vy;
+	int c;
+
+	vx = key_num(x->name, x->keylen, &ux);
+	vy = key_num(y->name, y->keylen, &uy);
+	if (ux > 0 && uy > 0 && vx != vy)
+		return vx < vy ? -1 : 1;
+	if (ux > 0 && uy > 0 && ux + 2 < x->keylen && uy + 2 < y->keylen &&
+	    memcmp(x->name + ux, ".M", 2) == 0 &&
+	    memcmp(y->name + uy, ".M", 2) == 0) {
+		size_t ex, ey;
+
+		vx = key_num(x->name + ux + 2, x->keylen - ux - 2, &ex);
+		vy = key_num(y->name + uy + 2, y->keylen - uy - 2, &ey);
+		if (ex > 0 && ey > 0 && vx != vy)
+			return vx < vy ? -1 : 1;
+	}
+	c = memcmp(x->name, y->name, n);
 
 	if (c != 0)
 		return c;
@@ -589,7 +674,8 @@ mbox_assign_uids(struct mbox *mb, struct scan *sc, uint32_t pre_next)
 
 		/* a record whose file we did not see: drop it only when
 		 * the scan is trustworthy and the record predates it */
-		if (!r->mark && sc->stable && r->uid < pre_next && !created)
+		if (!r->mark && sc->stable && !sc->partial &&
+		    r->uid < pre_next && !created)
 			continue;
 		(void)uidlist_append_rec(&out, r->uid, r->name,
 		    strlen(r->name), r->ext);
@@ -908,7 +994,7 @@ mbox_sync(struct mbox *mb, unsigned flags, struct mbox_changes *chp)
 	if (e != FERR_NONE)
 		goto out;
 	pre_next = mb->ul_loaded ? mb->ul.nextuid : 1;
-	e = scan_folder(&sc, mb->path);
+	e = scan_folder(&sc, mb, mb->path, (flags & MBOX_SYNC_FORCE) != 0);
 	if (e != FERR_NONE)
 		goto out;
 	if (!mb->ul_loaded)
