@@ -72,8 +72,12 @@ user_maildir(const struct cli_args *a, const char *email, const char *what)
 	char md[USER_PATH_MAX], udir[USER_PATH_MAX], ddir[USER_PATH_MAX];
 	char msg[USER_PATH_MAX + 128], *slash;
 	struct passwd *pw;
+	struct stat st;
+	bool new_root;
 	enum ferr e;
 
+	/* a mail_root made just now (as root) must go to run_user too */
+	new_root = stat(a->conf.mail_root, &st) < 0 && errno == ENOENT;
 	if (store_user_maildir(a->conf.mail_root, email, md, sizeof(md)) <
 	    0) {
 		(void)cli_err(what, "address cannot name a Maildir; none "
@@ -107,7 +111,8 @@ user_maildir(const struct cli_args *a, const char *email, const char *what)
 	slash = strrchr(ddir, '/');
 	if (slash != NULL)
 		*slash = '\0';
-	if (lchown(ddir, pw->pw_uid, pw->pw_gid) < 0 ||
+	if ((new_root && lchown(a->conf.mail_root, pw->pw_uid,
+	    pw->pw_gid) < 0) || lchown(ddir, pw->pw_uid, pw->pw_gid) < 0 ||
 	    user_chown_tree(udir) < 0) {
 		snprintf(msg, sizeof(msg), "cannot give %s to %s: %s", udir,
 		    a->conf.run_user, strerror(errno));
