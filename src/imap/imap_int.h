@@ -29,7 +29,7 @@
 #define IMAP_LITERAL_MAX_PREAUTH 4096
 /* all literals of one command (APPEND's message excepted) */
 #define IMAP_LITERALS_TOTAL_MAX	(1024 * 1024)
-#define IMAP_BAD_MAX		20		/* then BYE */
+#define IMAP_BAD_MAX		20		/* in a row, then BYE */
 #define IMAP_AUTHFAIL_MAX	5		/* then BYE */
 
 enum imap_state {

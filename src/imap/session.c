@@ -434,6 +434,7 @@ imap_session_run(struct conn *c, const struct session_info *si, void *arg)
 	const char *why = NULL;
 	char cap[512];
 	uint64_t timeout;
+	unsigned nbad;
 	int rc;
 
 	memset(&s, 0, sizeof(s));
@@ -511,7 +512,12 @@ imap_session_run(struct conn *c, const struct session_info *si, void *arg)
 				mstore_append_abort(&s.append);
 			continue;
 		}
+		nbad = s.nbad;
 		rc = dispatch(&s);
+		/* the limit is on bad commands in a row: a long session
+		 * with an odd unsupported command now and then goes on */
+		if (s.nbad == nbad)
+			s.nbad = 0;
 		imap_parser_reset(s.parser);
 		if (line.cap > 8192)
 			buf_free(&line);	/* keep idle sessions small */
