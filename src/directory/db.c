@@ -316,6 +316,13 @@ db_connect(struct dir *d, bool with_db, unsigned io_timeout,
 	mysql_optionsv(my, MYSQL_OPT_WRITE_TIMEOUT, &io_timeout);
 	mysql_optionsv(my, MYSQL_SET_CHARSET_NAME, "utf8mb4");
 	mysql_optionsv(my, MYSQL_OPT_RECONNECT, &off);
+	if (d->host != NULL) {
+		/* db_host means TCP, even "localhost" (which the client
+		 * library would otherwise take as its default socket) */
+		unsigned proto = MYSQL_PROTOCOL_TCP;
+
+		mysql_optionsv(my, MYSQL_OPT_PROTOCOL, &proto);
+	}
 	if (mysql_real_connect(my, d->host, d->user, d->password,
 	    with_db ? d->name : NULL, d->host != NULL ? d->port : 0,
 	    d->socket, CLIENT_FOUND_ROWS) == NULL) {
