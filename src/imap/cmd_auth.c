@@ -1,6 +1,6 @@
 /*
  * cmd_auth - STARTTLS (RFC 3501 6.2.1; port 143 only), LOGIN, and
- * AUTHENTICATE PLAIN with SASL-IR (RFC 4959, RFC 4616).
+ * AUTHENTICATE PLAIN (RFC 4616) and LOGIN, with SASL-IR (RFC 4959).
  *
  * Passwords never reach a log line. Failures are delayed by
  * auth_fail_delay_ms and throttled by dir_login; the log line for a
@@ -158,6 +158,95 @@ imap_cmd_login(struct imap_session *s, const struct imap_arg *args,
 	return do_login(s, args[0].str, args[1].str, args[1].len);
 }
 
+/*
+ * sasl_read: send "+ <challenge>" and read the client's response line
+ * (CRLF stripped) into line. Returns 1 with a response, 0 when the
+ * client cancelled ("*", BAD sent) or the line was too long (BAD sent),
+ * -1 when the connection is gone.
+ */
+static int
+sasl_read(struct imap_session *s, const char *challenge, struct buf *line)
+{
+	enum conn_rc crc;
+
+	imap_printf(s, "+ %s\r\n", challenge);
+	if (conn_flush(s->c) < 0)
+		return -1;
+	crc = conn_readline(s->c, line, 8192);
+	if (crc == CONN_TOOLONG) {
+		imap_bad(s, "Response too long");
+		return 0;
+	}
+	if (crc != CONN_LINE) {
+		s->close_reason = "eof in authenticate";
+		return -1;
+	}
+	while (line->len > 0 && (line->data[line->len - 1] == '\n' ||
+	    line->data[line->len - 1] == '\r'))
+		line->len--;
+	line->data[line->len] = '\0';
+	if (line->len == 1 && line->data[0] == '*') {
+		imap_tagged(s, "BAD", "Authentication aborted");
+		return 0;
+	}
+	return 1;
+}
+
+static int
+auth_failed(struct imap_session *s)
+{
+	log_warn("%s imap auth result=fail user=\"\" address=%s", s->sid,
+	    s->ip);
+	fail_delay(s);
+	imap_tagged(s, "NO", "[AUTHENTICATIONFAILED] Authentication failed.");
+	if (++s->nauthfail >= IMAP_AUTHFAIL_MAX) {
+		imap_printf(s, "* BYE Too many authentication failures\r\n");
+		s->close_reason = "too many auth failures";
+		return -1;
+	}
+	return 0;
+}
+
+/* auth_login: SASL LOGIN (draft-murchison-sasl-login), as Dovecot and
+ * ISPmail offer it: user name and password, each base64 on its own
+ * line after a challenge. */
+static int
+auth_login(struct imap_session *s, const struct imap_arg *ir)
+{
+	char user[SASL_FIELD_MAX], pass[SASL_FIELD_MAX];
+	struct buf line;
+	long ul, pl;
+	int r, rc;
+
+	buf_init(&line, 8192);
+	if (ir != NULL) {
+		ul = sasl_b64_field(ir->str, ir->len, user, sizeof(user));
+	} else {
+		r = sasl_read(s, "VXNlcm5hbWU6", &line);	/* Username: */
+		if (r <= 0) {
+			buf_free(&line);
+			return r;
+		}
+		ul = sasl_b64_field(line.data, line.len, user, sizeof(user));
+	}
+	r = sasl_read(s, "UGFzc3dvcmQ6", &line);		/* Password: */
+	if (r <= 0) {
+		buf_free(&line);
+		explicit_bzero(user, sizeof(user));
+		return r;
+	}
+	pl = sasl_b64_field(line.data, line.len, pass, sizeof(pass));
+	if (line.data != NULL)
+		explicit_bzero(line.data, line.len);
+	buf_free(&line);
+	if (ul <= 0 || pl < 0 || memchr(user, '\0', (size_t)ul) != NULL)
+		rc = auth_failed(s);
+	else
+		rc = do_login(s, user, pass, (size_t)pl);
+	explicit_bzero(pass, sizeof(pass));
+	return rc;
+}
+
 int
 imap_cmd_authenticate(struct imap_session *s, const struct imap_arg *args,
     size_t nargs)
@@ -166,65 +255,42 @@ imap_cmd_authenticate(struct imap_session *s, const struct imap_arg *args,
 	struct buf line;
 	const char *resp;
 	size_t rlen;
-	enum conn_rc crc;
 	int rc;
 
 	if (nargs < 1 || nargs > 2 || args[0].type != IMAP_ARG_ATOM)
 		return imap_bad(s, "AUTHENTICATE needs a mechanism");
-	if (!str_ieq(args[0].str, "PLAIN")) {
-		imap_tagged(s, "NO", "[CANNOT] Unsupported authentication "
-		    "mechanism");
-		return 0;
-	}
-	if (plaintext_refused(s)) {
-		imap_tagged(s, "NO", "[PRIVACYREQUIRED] Plaintext "
+	if (!str_ieq(args[0].str, "PLAIN") && !str_ieq(args[0].str, "LOGIN"))
+		return imap_tagged(s, "NO", "[CANNOT] Unsupported "
+		    "authentication mechanism");
+	if (plaintext_refused(s))
+		return imap_tagged(s, "NO", "[PRIVACYREQUIRED] Plaintext "
 		    "authentication disallowed without TLS (use STARTTLS)");
-		return 0;
-	}
+	if (nargs == 2 && !imap_arg_is_string(&args[1]))
+		return imap_bad(s, "Invalid initial response");
+	if (str_ieq(args[0].str, "LOGIN"))
+		return auth_login(s, nargs == 2 ? &args[1] : NULL);
 	buf_init(&line, 8192);
 	if (nargs == 2) {
-		if (!imap_arg_is_string(&args[1]))
-			return imap_bad(s, "Invalid initial response");
 		resp = args[1].str;
 		rlen = args[1].len;
 	} else {
-		imap_printf(s, "+ \r\n");
-		if (conn_flush(s->c) < 0)
-			return -1;
-		crc = conn_readline(s->c, &line, 8192);
-		if (crc == CONN_TOOLONG) {
+		rc = sasl_read(s, "", &line);
+		if (rc <= 0) {
 			buf_free(&line);
-			return imap_bad(s, "Response too long");
+			return rc;
 		}
-		if (crc != CONN_LINE) {
-			buf_free(&line);
-			s->close_reason = "eof in authenticate";
-			return -1;
-		}
-		while (line.len > 0 && (line.data[line.len - 1] == '\n' ||
-		    line.data[line.len - 1] == '\r'))
-			line.len--;
-		line.data[line.len] = '\0';
 		resp = line.data;
 		rlen = line.len;
-		if (rlen == 1 && resp[0] == '*') {
-			buf_free(&line);
-			imap_tagged(s, "BAD", "Authentication aborted");
-			return 0;
-		}
 	}
-	if (sasl_plain_decode(resp, rlen, &sp) < 0 ||
-	    (sp.authzid[0] != '\0' && !str_ieq(sp.authzid, sp.authcid))) {
-		sasl_wipe(&sp);
-		buf_free(&line);
-		log_warn("%s imap auth result=fail user=\"\" address=%s",
-		    s->sid, s->ip);
-		fail_delay(s);
-		imap_tagged(s, "NO", "[AUTHENTICATIONFAILED] Authentication "
-		    "failed.");
-		return ++s->nauthfail >= IMAP_AUTHFAIL_MAX ? -1 : 0;
-	}
+	rc = sasl_plain_decode(resp, rlen, &sp);
+	if (line.data != NULL)
+		explicit_bzero(line.data, line.len);
 	buf_free(&line);
+	if (rc < 0 || (sp.authzid[0] != '\0' &&
+	    !str_ieq(sp.authzid, sp.authcid))) {
+		sasl_wipe(&sp);
+		return auth_failed(s);
+	}
 	rc = do_login(s, sp.authcid, sp.passwd, sp.passwd_len);
 	sasl_wipe(&sp);
 	return rc;

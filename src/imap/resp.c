@@ -195,7 +195,7 @@ imap_capability(const struct imap_session *s, char *dst, size_t dstlen)
 		    "LITERAL+%s%s",
 		    (!s->tls && s->kind == LK_IMAP && s->srv->tls != NULL) ?
 		    " STARTTLS LOGINDISABLED" : "",
-		    plain_ok ? " AUTH=PLAIN" : "");
+		    plain_ok ? " AUTH=PLAIN AUTH=LOGIN" : "");
 		return;
 	}
 	snprintf(dst, dstlen, "IMAP4rev1 SASL-IR ID ENABLE IDLE LITERAL+ "

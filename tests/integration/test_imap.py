@@ -176,6 +176,29 @@ class TestImapBasics(ImapBase):
         self.assertEqual(typ, "OK")
         m.logout()
 
+    def test_authenticate_login_and_cancel(self):
+        import base64
+        b64 = lambda x: base64.b64encode(x.encode()).decode()
+        c = LineClient(self.f.raw_tls("imaps"))
+        c.line()
+        c.send("a AUTHENTICATE LOGIN\r\n")
+        self.assertEqual(c.line(), b"+ VXNlcm5hbWU6\r\n")
+        c.send(b64(USER) + "\r\n")
+        self.assertEqual(c.line(), b"+ UGFzc3dvcmQ6\r\n")
+        c.send(b64("nope") + "\r\n")
+        self.assertIn(b"a NO [AUTHENTICATIONFAILED]", c.line())
+        c.send("b AUTHENTICATE PLAIN\r\n")
+        self.assertTrue(c.line().startswith(b"+"))
+        c.send("*\r\n")
+        self.assertIn(b"b BAD", c.line())
+        c.send("c AUTHENTICATE LOGIN %s\r\n" % b64(USER))
+        self.assertEqual(c.line(), b"+ UGFzc3dvcmQ6\r\n")
+        c.send(b64(PASS) + "\r\n")
+        self.assertIn(b"c OK [CAPABILITY", c.line())
+        c.send("d AUTHENTICATE CRAM-MD5\r\n")
+        self.assertIn(b"d BAD", c.line())       # already logged in
+        c.close()
+
     def test_select_and_list(self):
         m = self.imaps()
         typ, data = m.select("INBOX")
