@@ -782,8 +782,8 @@ dkim_verify_one(const struct resolve *dns, const char *msg, size_t len,
 	enum dkim_result r;
 
 	memset(v, 0, sizeof(*v));
-	sig = xmalloc(sizeof(*sig));
-	key = xmalloc(sizeof(*key));
+	sig = xcalloc(1, sizeof(*sig));
+	key = xcalloc(1, sizeof(*key));	/* testing = false until fetched */
 	buf_init(&data, DKIM_HDATA_MAX);
 	if (dkim_sig_parse(f->value, f->value_len, sig, &why) < 0) {
 		v->result = DKIM_PERMERROR;
