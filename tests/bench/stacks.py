@@ -341,6 +341,8 @@ TUNED_LOGIN = """\
 """
 TUNED_IMAP = """\
   service_count = 100
+  # processes freed by imap-hibernate do not linger a minute
+  idle_kill = 3s
   process_limit = 1200
   client_limit = 1
   unix_listener imap-master {
