@@ -789,6 +789,80 @@ START_TEST(flags_parse)
 }
 END_TEST
 
+START_TEST(mbname_inbox_case)
+{
+	struct imap_parser *p;
+	const struct imap_arg *a;
+	const char *why;
+	char name[MSTORE_NAME_MAX + 1];
+	size_t n;
+
+	static const char line[] = "t X inbox \"InBox.Sub\" Inboxes "
+	    "{3}\r\na\0b\r\n";
+
+	p = imap_parser_new(&lim_default);
+	ck_assert_int_eq(feed_all(p, line, sizeof(line) - 1, true),
+	    IMAP_PARSE_DONE);
+	a = imap_parser_args(p, &n);
+	ck_assert_uint_eq(n, 4);
+	ck_assert_int_eq(imap_mbname(&a[0], name, sizeof(name), &why), 0);
+	ck_assert_str_eq(name, "INBOX");
+	ck_assert_int_eq(imap_mbname(&a[1], name, sizeof(name), &why), 0);
+	ck_assert_str_eq(name, "INBOX.Sub");
+	ck_assert_int_eq(imap_mbname(&a[2], name, sizeof(name), &why), 0);
+	ck_assert_str_eq(name, "Inboxes");
+	ck_assert_int_eq(imap_mbname(&a[3], name, sizeof(name), &why), -1);
+	imap_parser_free(&p);
+}
+END_TEST
+
+START_TEST(parser_empty_literal_and_strings)
+{
+	struct imap_parser *p = imap_parser_new(&lim_default);
+	const char *cmd = "t X {0}\r\n \"\" ()\r\n";
+	const struct imap_arg *a;
+	size_t n;
+
+	ck_assert_int_eq(feed_all(p, cmd, strlen(cmd), true),
+	    IMAP_PARSE_DONE);
+	a = imap_parser_args(p, &n);
+	ck_assert_uint_eq(n, 3);
+	ck_assert_int_eq(a[0].type, IMAP_ARG_LITERAL);
+	ck_assert_uint_eq(a[0].len, 0);
+	ck_assert_int_eq(a[1].type, IMAP_ARG_QUOTED);
+	ck_assert_uint_eq(a[1].len, 0);
+	ck_assert_int_eq(a[2].type, IMAP_ARG_LIST);
+	ck_assert_uint_eq(a[2].count, 0);
+	imap_parser_free(&p);
+}
+END_TEST
+
+START_TEST(parser_streamed_literal)
+{
+	struct imap_parser *p = imap_parser_new(&lim_default);
+	const char *head = "a APPEND Drafts (\\Draft) {5}\r\n";
+	const struct imap_arg *a;
+	size_t n, used;
+
+	ck_assert_int_eq(imap_parser_feed(p, head, strlen(head), &used),
+	    IMAP_PARSE_LITERAL);
+	a = imap_parser_partial_args(p, &n);
+	ck_assert_uint_eq(n, 2);
+	ck_assert_str_eq(a[0].str, "Drafts");
+	imap_parser_literal_streamed(p);
+	/* the caller read the 5 bytes itself; the line goes on */
+	ck_assert_int_eq(imap_parser_feed(p, "\r\n", 2, &used),
+	    IMAP_PARSE_DONE);
+	a = imap_parser_args(p, &n);
+	ck_assert_uint_eq(n, 3);
+	ck_assert_int_eq(a[2].type, IMAP_ARG_STREAMED);
+	ck_assert_uint_eq(a[2].len, 5);
+	ck_assert(!imap_arg_is_string(&a[2]));
+	ck_assert(!imap_arg_has_nul(&a[2]));
+	imap_parser_free(&p);
+}
+END_TEST
+
 static Suite *
 make_suite(void)
 {
@@ -804,6 +878,8 @@ make_suite(void)
 	tcase_add_loop_test(tc, parser_bad_input, 0,
 	    sizeof(bad_inputs) / sizeof(bad_inputs[0]));
 	tcase_add_test(tc, parser_limits);
+	tcase_add_test(tc, parser_empty_literal_and_strings);
+	tcase_add_test(tc, parser_streamed_literal);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("seqset");
@@ -834,6 +910,7 @@ make_suite(void)
 	tcase_add_test(tc, resp_strings);
 	tcase_add_test(tc, ferr_codes);
 	tcase_add_test(tc, flags_parse);
+	tcase_add_test(tc, mbname_inbox_case);
 	suite_add_tcase(s, tc);
 	return s;
 }
