@@ -7,12 +7,35 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli/cli.h"
 #include "cli/cli_dir.h"
+#include "core/str.h"
 #include "directory/dir.h"
 
 #define DOMAIN_USAGE	"domain add|del|list [-c FILE] [NAME]"
+
+/* domain_note_kept: say on stderr that the domain's Maildirs stay */
+static void
+domain_note_kept(const struct cli_args *a, const char *name,
+    const char *what)
+{
+	char path[4096], lower[256];
+	struct stat st;
+
+	if (str_copy(lower, name, sizeof(lower)) >= sizeof(lower) ||
+	    strchr(lower, '/') != NULL || strcmp(lower, "..") == 0)
+		return;
+	str_lower(lower);
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", a->conf.mail_root,
+	    lower) >= sizeof(path))
+		return;
+	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+		fprintf(stderr, "facteur: %s: users and aliases removed; "
+		    "Maildirs kept on disk under %s (delete them by hand)\n",
+		    what, path);
+}
 
 int
 cli_domain(int argc, char **argv)
@@ -46,6 +69,8 @@ cli_domain(int argc, char **argv)
 	} else if (strcmp(a.action, "del") == 0) {
 		if (dir_domain_del(d, a.pos[0], NULL, &why) < 0)
 			rc = cli_err(what, why);
+		else
+			domain_note_kept(&a, a.pos[0], what);
 	} else {
 		if (dir_domain_list(d, &l, &why) < 0) {
 			rc = cli_err(what, why);

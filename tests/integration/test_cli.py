@@ -172,8 +172,10 @@ class CliTest(unittest.TestCase):
                                   input="pw\n").returncode, 0)
         self.assertEqual(self.cli("alias", "add", "a@gone.example",
                                   "u@gone.example").returncode, 0)
-        self.assertEqual(self.cli("domain", "del", "gone.example")
-                         .returncode, 0)
+        p = self.cli("domain", "del", "gone.example")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn("Maildirs kept", p.stderr)
+        self.assertTrue(os.path.isdir(self.f.maildir("u@gone.example")))
         self.assertEqual(self.sql("SELECT count(*) FROM virtual_users "
                                   "WHERE email LIKE '%@gone.example'"),
                          "0\n")
