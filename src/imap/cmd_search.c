@@ -29,6 +29,7 @@ imap_cmd_search(struct imap_session *s, const struct imap_arg *args,
 	struct imap_msgmap map;
 	const char *why;
 	uint32_t i, count = mbox_count(s->mb);
+	unsigned needs;
 	bool text;
 	int skip;
 	enum ferr e;
@@ -45,7 +46,8 @@ imap_cmd_search(struct imap_session *s, const struct imap_arg *args,
 		return imap_bad(s, why);
 	search_prepare(prog, count, count > 0 ?
 	    mbox_msg_uid(s->mb, count - 1) : 0, kw_lookup, s->mb);
-	text = search_needs_text(prog);
+	needs = search_needs(prog);
+	text = (needs & SEARCH_NEED_TEXT) != 0;
 	imap_printf(s, "* SEARCH");
 	for (i = 0; i < count; i++) {
 		if (mbox_msg_expunged(s->mb, i))
@@ -55,9 +57,11 @@ imap_cmd_search(struct imap_session *s, const struct imap_arg *args,
 		m.uid = mbox_msg_uid(s->mb, i);
 		m.flags = mbox_msg_flags(s->mb, i);
 		m.keywords = mbox_msg_keywords(s->mb, i);
-		if (mbox_msg_vsize(s->mb, i, &vsize) == FERR_NONE)
+		if ((needs & SEARCH_NEED_SIZE) &&
+		    mbox_msg_vsize(s->mb, i, &vsize) == FERR_NONE)
 			m.size = vsize;
-		(void)mbox_msg_internaldate(s->mb, i, &m.internaldate);
+		if (needs & SEARCH_NEED_DATE)
+			(void)mbox_msg_internaldate(s->mb, i, &m.internaldate);
 		memset(&map, 0, sizeof(map));
 		if (text) {
 			e = imap_msg_map(s->mb, i, &map);

@@ -453,6 +453,32 @@ search_needs_text(const struct search_key *k)
 	return false;
 }
 
+unsigned
+search_needs(const struct search_key *k)
+{
+	unsigned r = 0;
+	size_t i;
+
+	switch (k->type) {
+	case SK_BEFORE:
+	case SK_ON:
+	case SK_SINCE:
+		r |= SEARCH_NEED_DATE;
+		break;
+	case SK_LARGER:
+	case SK_SMALLER:
+		r |= SEARCH_NEED_SIZE;
+		break;
+	default:
+		break;
+	}
+	if (search_needs_text(k))
+		r |= SEARCH_NEED_TEXT;
+	for (i = 0; i < k->nkids; i++)
+		r |= search_needs(k->kids[i]);
+	return r;
+}
+
 static long long
 civil_days(int y, int m, int d)
 {

@@ -64,6 +64,13 @@ void search_prepare(struct search_key *k, uint32_t max_seq,
 /* search_needs_text: the message bytes are needed (headers/body/dates). */
 bool search_needs_text(const struct search_key *k);
 
+#define SEARCH_NEED_TEXT	0x01	/* data/len */
+#define SEARCH_NEED_DATE	0x02	/* internaldate */
+#define SEARCH_NEED_SIZE	0x04	/* size */
+/* search_needs: which search_msg fields the program reads (others may
+ * be left zero, saving a stat(2) per message). */
+unsigned search_needs(const struct search_key *k);
+
 /* search_match: 1 match, 0 not. */
 int search_match(const struct search_key *k, const struct search_msg *m);
 

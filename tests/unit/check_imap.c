@@ -437,6 +437,13 @@ START_TEST(search_eval)
 	    "%s on msg1", search_cases[_i].prog);
 	ck_assert_msg(search_match(k, &m[1]) == search_cases[_i].m2,
 	    "%s on msg2", search_cases[_i].prog);
+	/* what the program reads is declared, so callers can skip work */
+	if (strstr(search_cases[_i].prog, "LARGER") != NULL)
+		ck_assert(search_needs(k) & SEARCH_NEED_SIZE);
+	if (strcmp(search_cases[_i].prog, "ON 10-Feb-2026") == 0)
+		ck_assert_uint_eq(search_needs(k), SEARCH_NEED_DATE);
+	if (strcmp(search_cases[_i].prog, "SEEN") == 0)
+		ck_assert_uint_eq(search_needs(k), 0);
 	search_free(&k);
 	ck_assert_ptr_null(k);
 	imap_parser_free(&p);
