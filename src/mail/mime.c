@@ -571,7 +571,12 @@ mime_fields(struct mime_ctx *c, int idx, size_t a, size_t b)
 	buf_init(&nul, b - a + 64);
 	hdr_iter_init(&it, c->m + a, b - a);
 	while (hdr_iter_next(&it, &f) > 0) {
-		if (hdr_value_nul(f.value, f.value_len, &nul, &f.value,
+		/* NULs: U+FFFD in text fields; structured ones stop there */
+		if ((hdr_name_is(&f, "content-id") ||
+		    hdr_name_is(&f, "content-description") ||
+		    hdr_name_is(&f, "content-md5") ||
+		    hdr_name_is(&f, "content-location")) &&
+		    hdr_value_nul(f.value, f.value_len, &nul, &f.value,
 		    &f.value_len) < 0)
 			continue;
 		if (hdr_name_is(&f, "mime-version"))
@@ -721,16 +726,26 @@ mime_set_body(struct mime_ctx *c, int idx, size_t a, size_t end, int hit)
 {
 	struct mime_part *p = &c->t->parts[idx];
 
-	if (hit >= 0 && end != c->notrim_at) {
-		if (end > a && c->m[end - 1] == '\n') {
-			end--;
-			if (end > a && c->m[end - 1] == '\r')
-				end--;
-		} else if (end == a) {
-			/* empty body: the line end before the boundary is
-			 * the header's, for the enclosing parts too */
-			c->notrim_at = end;
+	if (hit >= 0 && end == a) {
+		/* empty body: the line end before the boundary is the
+		 * header's, for the enclosing parts too; but the header
+		 * section itself stops before it (this is how Dovecot
+		 * counts BODY[n.MIME] and HEADER) */
+		c->notrim_at = end;
+		if (p->hdr_size > 0 &&
+		    c->m[p->hdr_off + p->hdr_size - 1] == '\n') {
+			p->hdr_size--;
+			if (p->hdr_size > 0 &&
+			    c->m[p->hdr_off + p->hdr_size - 1] == '\r')
+				p->hdr_size--;
+			mime_count_lf(c->m, p->hdr_off, p->hdr_off +
+			    p->hdr_size, &p->hdr_lines, &p->hdr_bare_lf);
 		}
+	} else if (hit >= 0 && end != c->notrim_at &&
+	    c->m[end - 1] == '\n') {
+		end--;
+		if (end > a && c->m[end - 1] == '\r')
+			end--;
 	}
 	p->body_off = a;
 	p->body_size = end - a;
@@ -789,9 +804,12 @@ mime_multipart(struct mime_ctx *c, int idx, size_t b, size_t bn,
 	}
 	c->nbnd--;
 	if (hit == my) {
-		/* closing delimiter: the epilogue runs to an outer boundary */
+		/* closing delimiter: the epilogue runs to an outer boundary;
+		 * with no epilogue the delimiter keeps its line end */
 		after = mime_next_line(c, pos);
 		end = mime_scan(c, after, &hit, &close);
+		if (end == after && hit >= 0)
+			c->notrim_at = end;
 	} else
 		end = pos;
 	if (c->t->parts[idx].nchildren == 0)
@@ -833,7 +851,6 @@ mime_part(struct mime_ctx *c, int idx, size_t off, int *hit_r,
 				 * boundary, and so do the bodies that end
 				 * here (Dovecot counts it so) */
 				hdr_end = body = pos;
-				c->notrim_at = pos;
 				break;
 			}
 		}
@@ -856,9 +873,12 @@ mime_part(struct mime_ctx *c, int idx, size_t off, int *hit_r,
 		p->flags &= ~MIME_F_DEFAULT_TYPE;
 	}
 	if (hit >= 0) {
+		/* header cut by a boundary: an empty body, and the header
+		 * section without the line end that ends it */
 		*hit_r = hit;
 		*close_r = close;
-		mime_set_body(c, idx, body, body, -1);
+		c->notrim_at = SIZE_MAX;
+		mime_set_body(c, idx, body, body, hit);
 		return body;
 	}
 	if (mime_str_is(c->t, p->type, "multipart")) {

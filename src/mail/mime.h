@@ -46,7 +46,9 @@ struct mime_param {
 };
 
 struct mime_part {
-	/* positions in the message: header includes its empty line */
+	/* positions in the message: the header includes its empty line,
+	 * except that a part with an empty body right before a boundary
+	 * line loses its last line end, as Dovecot counts BODY[n.MIME] */
 	size_t		hdr_off;
 	size_t		hdr_size;
 	size_t		hdr_lines;	/* LF count */

@@ -43,7 +43,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		if (p->hdr_off + p->hdr_size > size ||
 		    p->body_off + p->body_size > size ||
-		    p->hdr_off + p->hdr_size != p->body_off ||
+		    p->hdr_off + p->hdr_size > p->body_off ||
 		    p->body_bare_lf > p->body_lines ||
 		    p->body_lines > p->body_size)
 			abort();

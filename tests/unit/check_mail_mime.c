@@ -654,6 +654,50 @@ START_TEST(test_sections)
 }
 END_TEST
 
+/* more CRLF section sizes from Dovecot, on the edge cases */
+static const struct {
+	const char	*file;
+	const char	*sec;
+	size_t		 vsize;
+} sec_more[] = {
+	{ "header-cut.eml", "1.MIME", 24 },
+	{ "header-cut.eml", "1", 0 },
+	{ "header-cut.eml", "2", 1 },
+	{ "crlf-header-cut.eml", "1.MIME", 24 },
+	{ "empty-parts.eml", "1.MIME", 0 },
+	{ "empty-parts.eml", "2", 0 },
+	{ "header-at-boundary.eml", "2.HEADER", 53 },
+	{ "header-at-boundary.eml", "2", 55 },
+	{ "rfc822-cut.eml", "1.HEADER", 14 },
+	{ "nested25.eml", "1", 1519 },
+	{ "nested25.eml", "1.1.1", 1395 },
+	{ "deep.eml", "1", 8110 },
+	{ "mixed-attach.eml", "1", 194 },
+	{ "mixed-attach.eml", "1.2", 25 },
+	{ "mixed-attach.eml", "3.MIME", 203 },
+};
+
+START_TEST(test_sections_more)
+{
+	char *msg;
+	size_t len, off, n, lf, want;
+	struct mime_tree t;
+	enum mime_sec kind;
+	const char *rest;
+
+	msg = read_data(sec_more[_i].file, &len);
+	mime_tree_init(&t);
+	(void)mime_parse(&t, msg, len);
+	ck_assert_int_eq(mime_section(&t, sec_more[_i].sec,
+	    strlen(sec_more[_i].sec), &off, &n, &lf, &kind, &rest), 1);
+	want = sec_more[_i].vsize;
+	ck_assert_msg(n + lf == want, "%s %s: %zu, want %zu",
+	    sec_more[_i].file, sec_more[_i].sec, n + lf, want);
+	mime_tree_free(&t);
+	free(msg);
+}
+END_TEST
+
 START_TEST(test_section_header_fields)
 {
 	const char *m = "Subject: s\n\nbody\n";
@@ -905,6 +949,7 @@ make_suite(void)
 	tcase_add_test(tc, test_tree_offsets);
 	tcase_add_test(tc, test_param_decode);
 	tcase_add_loop_test(tc, test_sections, 0, N(sec_cases));
+	tcase_add_loop_test(tc, test_sections_more, 0, N(sec_more));
 	tcase_add_test(tc, test_section_header_fields);
 	suite_add_tcase(s, tc);
 
