@@ -410,6 +410,11 @@ class Port25(MailauthBase):
         cls.f.start()
         cls.f.add_domain("example.net")
         cls.f.add_user("bob@example.net", "bob-secret")
+        cls.f.add_domain("example.org")
+        cls.f.add_user("alice@example.org", "alice-secret")
+        out = cls.f.cli("dkim", "generate", "example.org", "--selector",
+                        "sub1").stdout
+        cls.key = txt_value(out)
 
     def send(self, sender, msg):
         s = self.f.smtp("smtp")
@@ -436,6 +441,33 @@ class Port25(MailauthBase):
         self.assertIn("spf=pass smtp.mailfrom=dm.test", head)
         self.assertIn("dmarc=pass", head)
         self.assertNotIn("bank.example", head)
+
+    @unittest.skipUnless(HAVE_DKIMPY, "python3-dkim not installed")
+    def test_submission_signed(self):
+        s = self.f.smtp("submission")
+        try:
+            s.starttls(context=self.f.ssl_context())
+            s.ehlo()
+            s.login("alice@example.org", "alice-secret")
+            s.sendmail("alice@example.org", ["bob@example.net"], MSG)
+        finally:
+            s.quit()
+        names = self.f.wait_messages("bob@example.net", 1)
+        got = None
+        for n in names:
+            m = self.f.read_message("bob@example.net", n)
+            if b"DKIM cross-check" in m and b"DKIM-Signature:" in m:
+                got = m
+        self.assertIsNotNone(got, "no signed copy delivered")
+        self.assertIn(b"s=sub1;", got)
+        # submissions get no Authentication-Results of ours
+        self.assertNotIn(("Authentication-Results: %s" % HOST).encode(),
+                         got.split(b"\n\n")[0])
+
+        def dnsfunc(name, timeout=5):
+            return self.key.encode()
+        self.assertTrue(dkim.verify(got, dnsfunc=dnsfunc),
+                        got.decode(errors="replace"))
 
 
 if __name__ == "__main__":
