@@ -379,12 +379,24 @@ class TestImapChanges(ImapBase):
         self.assertIn(b"[TRYCREATE]", c.until_tagged("h")[-1])
         # traversal and bad names
         for i, name in enumerate(["../x", "a/b", "~root", "a..b",
-                                  "x\x01y", ".hidden"]):
-            tag = "t%d" % i
-            c.send('%s CREATE "%s"\r\n' % (tag, name))
-            ln = c.until_tagged(tag)[-1]
-            self.assertTrue(ln.startswith(tag.encode() + b" NO") or
-                            ln.startswith(tag.encode() + b" BAD"), ln)
+                                  "x\x01y", ".hidden", "../../../etc",
+                                  "INBOX/../..", "a.", "..", "*"]):
+            for j, cmd in enumerate(['CREATE "%s"', 'SELECT "%s"',
+                                     'STATUS "%s" (MESSAGES)',
+                                     'RENAME Sent "%s"', 'COPY 1 "%s"',
+                                     'SUBSCRIBE "%s"', 'DELETE "%s"',
+                                     'APPEND "%s" {1+}\r\nx']):
+                if name == "a." and j == 0:
+                    continue        # CREATE "a." means "a" (RFC 3501)
+                tag = "t%d_%d" % (i, j)
+                c.send(("%s " + cmd + "\r\n") % (tag, name))
+                ln = c.until_tagged(tag)[-1]
+                self.assertTrue(ln.startswith(tag.encode() + b" NO") or
+                                ln.startswith(tag.encode() + b" BAD"), ln)
+            c.send("s%d SELECT INBOX\r\n" % i)
+            c.until_tagged("s%d" % i)
+        root = os.path.dirname(self.f.maildir(USER2))
+        self.assertEqual(sorted(os.listdir(root)), ["Maildir"])
         c.send("i CREATE Projects.2026\r\n")
         self.assertIn(b"i OK", c.until_tagged("i")[-1])
         c.send("j CREATE Projects.2026\r\n")
