@@ -165,9 +165,15 @@ cli_queue_retry_one(const char *qdir, const char *id, bool quiet)
 			n++;
 		}
 	}
-	if (n > 0 && qenv_save(qdir, &e) < 0) {
-		qenv_free(&e);
-		return cli_err(id, strerror(errno));
+	if (n > 0) {
+		int rc = qenv_update(qdir, &e);
+
+		if (rc <= 0) {
+			qenv_free(&e);
+			/* delivered or deleted while we looked: nothing to do */
+			return rc == 0 ? cli_err(id, "no such message") :
+			    cli_err(id, strerror(errno));
+		}
 	}
 	qenv_free(&e);
 	if (!quiet || n > 0)

@@ -403,13 +403,48 @@ qenv_load(const char *qdir, const char *id, struct qenv *e,
 }
 
 /*
- * qfile_write_durable: write iov into tmp/, fsync, rename to
- * <sub>/<id>, fsync <sub>. 0 or -1 (errno; temp file removed).
+ * qfile_install: move the finished temp file to dst. replace_only: only
+ * if dst still exists, atomically (RENAME_EXCHANGE, then the old
+ * version, now under the temp name, is unlinked), so a message that was
+ * delivered or deleted meanwhile is never brought back. 1 done, 0 dst
+ * gone (temp removed), -1 error (errno).
+ */
+static int
+qfile_install(const char *tmp, const char *dst, bool replace_only)
+{
+	struct stat st;
+
+	if (!replace_only)
+		return rename(tmp, dst) < 0 ? -1 : 1;
+	if (renameat2(AT_FDCWD, tmp, AT_FDCWD, dst, RENAME_EXCHANGE) == 0) {
+		(void)unlink(tmp);
+		return 1;
+	}
+	if (errno == ENOENT) {
+		(void)unlink(tmp);
+		return 0;
+	}
+	if (errno != EINVAL && errno != ENOSYS)
+		return -1;
+	/* no RENAME_EXCHANGE on this file system: best effort */
+	if (stat(dst, &st) < 0) {
+		(void)unlink(tmp);
+		return errno == ENOENT ? 0 : -1;
+	}
+	return rename(tmp, dst) < 0 ? -1 : 1;
+}
+
+/*
+ * qfile_write_durable: write iov into tmp/, fsync, install as
+ * <sub>/<id> (qfile_install), fsync <sub>. 1 written, 0 replace_only and
+ * the file is gone, -1 error (errno; temp file removed).
  */
 static int
 qfile_write_durable(const char *qdir, const char *sub, const char *id,
-    const struct iovec *iov, int iovcnt)
+    const struct iovec *iov, int iovcnt, bool replace_only)
 {
+	int rc;
+
 	char tmp[PATH_MAX], dst[PATH_MAX], dir[PATH_MAX];
 	unsigned rnd = 0;
 	int fd, saved;
@@ -445,9 +480,12 @@ qfile_write_durable(const char *qdir, const char *sub, const char *id,
 		goto fail;
 	}
 	fd = -1;
-	if (rename(tmp, dst) < 0)
+	rc = qfile_install(tmp, dst, replace_only);
+	if (rc < 0)
 		goto fail;
-	return fs_fsync_dir(dir);
+	if (rc == 0)
+		return 0;
+	return fs_fsync_dir(dir) < 0 ? -1 : 1;
 fail:
 	saved = errno;
 	if (fd >= 0)
@@ -457,8 +495,8 @@ fail:
 	return -1;
 }
 
-int
-qenv_save(const char *qdir, const struct qenv *e)
+static int
+qenv_write(const char *qdir, const struct qenv *e, bool replace_only)
 {
 	struct buf b;
 	struct iovec iov;
@@ -472,9 +510,21 @@ qenv_save(const char *qdir, const struct qenv *e)
 	}
 	iov.iov_base = b.data;
 	iov.iov_len = b.len;
-	rc = qfile_write_durable(qdir, "env", e->id, &iov, 1);
+	rc = qfile_write_durable(qdir, "env", e->id, &iov, 1, replace_only);
 	buf_free(&b);
 	return rc;
+}
+
+int
+qenv_save(const char *qdir, const struct qenv *e)
+{
+	return qenv_write(qdir, e, false) < 0 ? -1 : 0;
+}
+
+int
+qenv_update(const char *qdir, const struct qenv *e)
+{
+	return qenv_write(qdir, e, true);
 }
 
 int64_t
@@ -561,7 +611,8 @@ qfile_enqueue(const char *qdir, const struct queue_msg_in *m, time_t now,
 		if (tries > 10)
 			return FERR_INTERNAL;
 	}
-	if (qfile_write_durable(qdir, "msg", id, m->iov, m->iovcnt) < 0) {
+	if (qfile_write_durable(qdir, "msg", id, m->iov, m->iovcnt,
+	    false) < 0) {
 		saved = errno;
 		log_error("%s queue enqueue write content: %s", id,
 		    strerror(saved));

@@ -84,8 +84,16 @@ void qenv_add_rcpt(struct qenv *e, const char *addr);
 /* qenv_load: 1 loaded, 0 no such envelope, -1 error (why_r). */
 int qenv_load(const char *qdir, const char *id, struct qenv *e,
     const char **why_r);
-/* qenv_save: durable atomic replacement of env/<id>. 0 or -1 (errno). */
+/* qenv_save: durable atomic write of env/<id> (created or replaced).
+ * 0 or -1 (errno). */
 int qenv_save(const char *qdir, const struct qenv *e);
+/*
+ * qenv_update: like qenv_save, but only while env/<id> still exists
+ * (atomically: a message delivered, bounced or deleted meanwhile is
+ * never brought back). Use it for every rewrite of a queued message
+ * (attempt results, retry). 1 written, 0 the message is gone, -1 error.
+ */
+int qenv_update(const char *qdir, const struct qenv *e);
 
 /*
  * qenv_next_due: when the message next needs work: the earliest

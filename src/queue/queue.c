@@ -273,18 +273,6 @@ queue_log_rcpt(const char *id, const struct mta_job *job,
 	    id, event, to, job->relay, job->tls, r->dsn, status, diag);
 }
 
-/* the envelope still exists (not deleted by `facteur queue delete`) */
-static bool
-queue_env_exists(const char *id)
-{
-	char path[PATH_MAX];
-	struct stat st;
-
-	if (qfile_path(path, sizeof(path), q.qdir, "env", id) < 0)
-		return false;
-	return stat(path, &st) == 0;
-}
-
 /* hand the DSN over; FERR_NONE when it is safe */
 static enum ferr
 queue_send_bounce(struct qenv *e, const char *content, size_t clen)
@@ -525,11 +513,12 @@ queue_process(const char *id, int64_t *due_r)
 		queue_apply(&e, &job, idx, time(NULL));
 		free(mr);
 		free(idx);
-		if (!queue_env_exists(id)) {
+		rc = qenv_update(q.qdir, &e);
+		if (rc == 0) {
 			log_info("%s queue removed while delivering", id);
 			goto out;
 		}
-		if (qenv_save(q.qdir, &e) < 0)
+		if (rc < 0)
 			log_error("%s queue envelope save: %s", id,
 			    strerror(errno));
 	}
@@ -560,7 +549,13 @@ queue_process(const char *id, int64_t *due_r)
 			for (size_t i = 0; i < e.nrcpts; i++)
 				if (e.rcpts[i].state == QR_BOUNCED)
 					e.rcpts[i].notified = true;
-			if (queue_env_exists(id) && qenv_save(q.qdir, &e) < 0)
+			rc = qenv_update(q.qdir, &e);
+			if (rc == 0) {
+				log_info("%s queue removed while delivering",
+				    id);
+				goto out;
+			}
+			if (rc < 0)
 				log_error("%s queue envelope save: %s", id,
 				    strerror(errno));
 		}

@@ -356,9 +356,19 @@ START_TEST(test_enqueue_load)
 		ck_assert_str_eq(ids[0], id);
 		qfile_list_free(ids, n);
 	}
+	/* qenv_update replaces only while the message exists */
+	ck_assert_int_eq(qenv_load(qdir, id, &e, &why), 1);
+	e.rcpts[1].state = QR_DEFERRED;
+	ck_assert_int_eq(qenv_update(qdir, &e), 1);
+	ck_assert_int_eq(count_files("tmp"), 0);
 	ck_assert_int_eq(qfile_remove(qdir, id), 0);
 	ck_assert_int_eq(count_files("msg"), 0);
 	ck_assert_int_eq(count_files("env"), 0);
+	/* a late rewrite (worker or `queue retry`) does not resurrect it */
+	ck_assert_int_eq(qenv_update(qdir, &e), 0);
+	ck_assert_int_eq(count_files("env"), 0);
+	ck_assert_int_eq(count_files("tmp"), 0);
+	qenv_free(&e);
 }
 END_TEST
 
