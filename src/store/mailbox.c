@@ -78,7 +78,7 @@ struct mbox {
 	struct timespec	 new_mtime;
 	struct timespec	 cur_mtime;
 	int		 stamps_valid;
-	int		 pending;	/* some R_EXPUNGED records */
+	int		 pending;	/* some R_EXPUNGED or R_GONE records */
 };
 
 /* A directory entry found by a scan. */
@@ -923,7 +923,7 @@ mbox_merge(struct mbox *mb, struct scan *sc, unsigned flags,
 	mb->pool = pool;
 	mb->pending = 0;
 	for (i = 0; i < nn; i++) {
-		if (nr[i].state & R_EXPUNGED)
+		if (nr[i].state & (R_EXPUNGED | R_GONE))
 			mb->pending = 1;
 	}
 	if (ch->new_first == UINT32_MAX)

@@ -290,8 +290,11 @@ enum ferr mstore_append_mem(struct mstore *st, const char *name,
  * assigned under the lock). Read-write views move files from new/ to cur/
  * as Dovecot does, and those messages are \Recent in this view only
  * (docs/store.md: \Recent is "first view to see it in new/"). Read-only
- * views see new/ messages as \Recent without moving them. FERR_NOTFOUND if
- * the folder does not exist. Close with mbox_close().
+ * views see new/ messages as \Recent without moving them. When another
+ * view of the same folder in this process synced it recently and new/,
+ * cur/ and the uidlist have not changed since, its snapshot is copied
+ * instead of scanning (a SELECT of a big folder costs milliseconds).
+ * FERR_NOTFOUND if the folder does not exist. Close with mbox_close().
  */
 enum ferr mbox_open(struct mstore *st, const char *name, unsigned flags,
     struct mbox **mb_r) __attribute__((warn_unused_result));
@@ -419,7 +422,9 @@ void mbox_msg_pop3_uidl(const struct mbox *mb, uint32_t idx, char *dst,
 
 /*
  * mbox_keywords: the folder's keyword names (index = bit), borrowed until
- * the next mbox_sync()/mbox_store(); returns the count (<= 26).
+ * the next mbox_sync() or mbox_keyword_index(); returns the count (<= 26,
+ * highest used index + 1). An entry may be NULL: an index Dovecot left
+ * unused; skip it (and ignore its bit in mbox_msg_keywords()).
  */
 size_t mbox_keywords(const struct mbox *mb, const char *const **names_r);
 /*

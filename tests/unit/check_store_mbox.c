@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
@@ -744,6 +745,101 @@ START_TEST(test_snapshot)
 }
 END_TEST
 
+START_TEST(test_gone_kept_then_reported)
+{
+	struct mstore *st = open_store(0);
+	struct mbox *mb;
+	struct mbox_changes ch;
+	struct timespec ts = { 0, 120 * 1000 * 1000 };
+	char name[256], path[1024];
+	int fd;
+
+	deliver("Subject: 1\n\n1\n");
+	ck_assert_int_eq(mbox_open(st, "INBOX", 0, &mb), FERR_NONE);
+	only_file(md, "cur", name, sizeof(name));
+	snprintf(path, sizeof(path), "%s/cur/%s", md, name);
+	ck_assert_int_eq(unlink(path), 0);
+	nanosleep(&ts, NULL);
+	/* FETCH-time sync: still there, but gone */
+	ck_assert_int_eq(mbox_sync(mb, MBOX_SYNC_NO_EXPUNGE, &ch), FERR_NONE);
+	ck_assert_uint_eq(ch.nexpunged, 0);
+	ck_assert_uint_eq(mbox_count(mb), 1);
+	ck_assert(mbox_msg_expunged(mb, 0));
+	ck_assert_int_eq(mbox_msg_open(mb, 0, &fd), FERR_NOTFOUND);
+	ck_assert_int_eq(mbox_store(mb, 0, MBOX_STORE_ADD, MBOX_F_SEEN, 0),
+	    FERR_NOTFOUND);
+	mbox_changes_free(&ch);
+	/* directories unchanged since: the next full sync reports it */
+	ck_assert_int_eq(mbox_sync(mb, 0, &ch), FERR_NONE);
+	ck_assert_uint_eq(ch.nexpunged, 1);
+	ck_assert_uint_eq(ch.expunged_uid[0], 1);
+	ck_assert_uint_eq(mbox_count(mb), 0);
+	mbox_changes_free(&ch);
+	mbox_close(&mb);
+	mstore_close(&st);
+}
+END_TEST
+
+START_TEST(test_uidlist_v1_folder)
+{
+	/* a Courier-era version 1 list is read, and rewritten as v3 when
+	 * new files need UIDs */
+	struct mstore *st = open_store(0);
+	struct mbox *mb;
+	char path[1024];
+	struct buf b;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/cur/100.M1P1.old:2,S", md);
+	f = fopen(path, "w");
+	fputs("old\n", f);
+	fclose(f);
+	snprintf(path, sizeof(path), "%s/dovecot-uidlist", md);
+	f = fopen(path, "w");
+	fputs("1 777 5\n4 100.M1P1.old\n", f);
+	fclose(f);
+	deliver("Subject: new\n\nnew\n");
+	ck_assert_int_eq(mbox_open(st, "INBOX", 0, &mb), FERR_NONE);
+	ck_assert_uint_eq(mbox_uidvalidity(mb), 777);
+	ck_assert_uint_eq(mbox_count(mb), 2);
+	ck_assert_uint_eq(mbox_msg_uid(mb, 0), 4);
+	ck_assert_uint_eq(mbox_msg_uid(mb, 1), 5);
+	ck_assert_uint_eq(mbox_uidnext(mb), 6);
+	mbox_close(&mb);
+	buf_init(&b, 4096);
+	ck_assert_int_eq(fs_read_file(path, &b), 1);
+	ck_assert(strncmp(buf_cstr(&b), "3 V777 N6\n4 :100.M1P1.old\n5 :",
+	    29) == 0);
+	buf_free(&b);
+	mstore_close(&st);
+}
+END_TEST
+
+START_TEST(test_stale_uidlist_lock)
+{
+	/* a dovecot-uidlist.lock left by a crashed process (mtime 3 min
+	 * ago) is taken over; a fresh one makes the sync wait */
+	struct mstore *st = open_store(0);
+	struct mbox *mb;
+	char path[1024];
+	struct timeval tv[2];
+	FILE *f;
+
+	deliver("Subject: 1\n\n1\n");
+	snprintf(path, sizeof(path), "%s/dovecot-uidlist.lock", md);
+	f = fopen(path, "w");
+	fclose(f);
+	tv[0].tv_sec = tv[1].tv_sec = time(NULL) - 180;
+	tv[0].tv_usec = tv[1].tv_usec = 0;
+	ck_assert_int_eq(utimes(path, tv), 0);
+	ck_assert_int_eq(mbox_open(st, "INBOX", 0, &mb), FERR_NONE);
+	ck_assert_uint_eq(mbox_count(mb), 1);
+	ck_assert_int_ne(access(path, F_OK), 0);
+	mbox_close(&mb);
+	mstore_close(&st);
+}
+END_TEST
+
 static Suite *
 make_suite(void)
 {
@@ -767,6 +863,9 @@ make_suite(void)
 	tcase_add_test(tc, test_uidlist_kept_records);
 	tcase_add_test(tc, test_notify);
 	tcase_add_test(tc, test_snapshot);
+	tcase_add_test(tc, test_gone_kept_then_reported);
+	tcase_add_test(tc, test_uidlist_v1_folder);
+	tcase_add_test(tc, test_stale_uidlist_lock);
 	tcase_add_test(tc, test_many);
 	suite_add_tcase(s, tc);
 	return s;
