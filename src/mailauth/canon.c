@@ -177,13 +177,53 @@ canon_eol(struct canon_body *cb)
 	cb->pending_crlf++;
 }
 
+/* A run of ordinary content bytes, nothing held back: copied in bulk. */
+static void
+canon_span(struct canon_body *cb, const char *p, size_t n)
+{
+	uint64_t room;
+	size_t k;
+
+	room = !cb->has_limit ? n : cb->emitted >= cb->limit ? 0 :
+	    cb->limit - cb->emitted;
+	if (room > n)
+		room = n;
+	while (room > 0) {
+		if (cb->outlen == sizeof(cb->out))
+			canon_flush(cb);
+		k = sizeof(cb->out) - cb->outlen;
+		if (k > room)
+			k = (size_t)room;
+		memcpy(cb->out + cb->outlen, p, k);
+		cb->outlen += k;
+		p += k;
+		room -= k;
+	}
+	cb->emitted += n;
+	cb->any = true;
+}
+
 void
 canon_body_update(struct canon_body *cb, const char *p, size_t n)
 {
-	size_t i;
+	size_t i, j;
 
 	for (i = 0; i < n; i++) {
 		char c = p[i];
+
+		if (!cb->cr && cb->pending_crlf == 0 && !cb->pending_wsp) {
+			for (j = i; j < n; j++) {
+				c = p[j];
+				if (c == '\r' || c == '\n' ||
+				    (cb->alg == CANON_RELAXED && canon_wsp(c)))
+					break;
+			}
+			if (j > i) {
+				canon_span(cb, p + i, j - i);
+				i = j - 1;
+				continue;
+			}
+		}
 
 		if (cb->cr) {
 			cb->cr = false;
