@@ -125,6 +125,10 @@ class Crash(unittest.TestCase):
         # a client connected before the crash may lose its session...
         for pid in before:
             os.kill(pid, 9)
+        self.assertTrue(wait_for(lambda: not any(
+            os.path.exists("/proc/%d/status" % p) and
+            "zombie" not in open("/proc/%d/status" % p).read()
+            for p in before), 10))
         # ...but the listening socket stays open in the supervisor:
         # new connections queue in the backlog and are served by the
         # new worker
