@@ -364,7 +364,10 @@ queue_map(const char *id, size_t *len_r, int *ok_r)
 	if (fd < 0)
 		return NULL;
 	if (fstat(fd, &st) < 0) {
+		int saved = errno;
+
 		close(fd);
+		errno = saved;
 		return NULL;
 	}
 	*ok_r = 1;
@@ -451,9 +454,18 @@ queue_process(const char *id, int64_t *due_r)
 	}
 	content = queue_map(id, &clen, &ok);
 	if (!ok) {
-		log_error("%s queue content missing or unreadable: %s; "
-		    "message removed", id, strerror(errno));
-		(void)qfile_remove(q.qdir, id);
+		int saved = errno;
+
+		/* only a missing file is final; EMFILE, EIO... retry */
+		if (saved == ENOENT) {
+			log_error("%s queue content missing; message removed",
+			    id);
+			(void)qfile_remove(q.qdir, id);
+		} else {
+			log_error("%s queue content unreadable: %s", id,
+			    strerror(saved));
+			*due_r = (int64_t)now + QUEUE_RESCAN_S;
+		}
 		qenv_free(&e);
 		return false;
 	}
