@@ -331,6 +331,8 @@ imapfmt_envelope(struct buf *out, const char *hdr, size_t len)
 
 	memset(e.have, 0, sizeof(e.have));
 	memset(e.nrep, 0, sizeof(e.nrep));
+	/* callers may pass the whole message: only the header counts */
+	(void)hdr_body_offset(hdr, len, &len);
 	/* NULs in values become U+FFFD (as Dovecot): copies go to nul,
 	 * reserved once for the worst case so that it never moves */
 	buf_init(&nul, 3 * len + 64);
