@@ -10,7 +10,9 @@
  *   del DOMAIN --selector S
  *
  * Diagnostics (documented in docs/mailauth.md, not in the usage line):
- *   sign DOMAIN [--selector S] < msg   print msg with a DKIM-Signature
+ *   sign DOMAIN [--selector S] < msg   print msg with DKIM-Signatures
+ *                                      (the newest key of each algorithm,
+ *                                      as the server, or the selector)
  *   verify < msg                       one line per signature; exit 0
  *                                      when one passes, 1 otherwise
  *   check IP HELO MAILFROM < msg       the verdict of the port 25
@@ -28,6 +30,7 @@
 #include "core/buf.h"
 #include "core/str.h"
 #include "directory/dir.h"
+#include "directory/dkimkeys.h"
 #include "mailauth/dkim.h"
 #include "mailauth/mailauth.h"
 #include "mailauth/psl.h"
@@ -140,36 +143,48 @@ dkim_show(struct cli_args *a, struct dir *d, const char *selector)
 static int
 dkim_sign_stdin(struct cli_args *a, struct dir *d, const char *selector)
 {
-	struct dir_dkim_key k;
+	struct dir_dkim_key k[DIR_DKIM_SIGNING_MAX];
 	struct mailauth_key mk;
 	struct buf msg, sig;
 	const char *why = NULL;
 	char what[512];
+	size_t n = 0, i;
 	int r, rc = CLI_OK;
 
 	cli_what(a, a->pos[0], what, sizeof(what));
-	r = dir_dkim_get(d, a->pos[0], selector, &k);
+	/* as the server: the newest key of each algorithm, or the one
+	 * asked for */
+	if (selector != NULL) {
+		r = dir_dkim_get(d, a->pos[0], selector, &k[0]);
+		n = r > 0 ? 1 : 0;
+	} else {
+		r = dir_dkim_signing_keys(d, a->pos[0], k,
+		    DIR_DKIM_SIGNING_MAX, &n);
+	}
 	if (r < 0)
 		return cli_err(what, "directory unavailable");
 	if (r == 0)
 		return cli_err(what, "no such key");
 	buf_init(&msg, a->conf.message_size_limit);
 	buf_init(&sig, 65536);
-	mk.domain = k.domain;
-	mk.selector = k.selector;
-	mk.pem = k.private_key;
-	if (dkim_read_stdin(&msg) < 0) {
+	if (dkim_read_stdin(&msg) < 0)
 		rc = cli_err(what, "cannot read the message (too big?)");
-	} else if (mailauth_sign(&mk, msg.data != NULL ? msg.data : "",
-	    msg.len, 0, &sig, &why) < 0) {
-		rc = cli_err(what, why);
-	} else {
+	for (i = 0; i < n && rc == CLI_OK; i++) {
+		mk.domain = k[i].domain;
+		mk.selector = k[i].selector;
+		mk.pem = k[i].private_key;
+		if (mailauth_sign(&mk, msg.data != NULL ? msg.data : "",
+		    msg.len, 0, &sig, &why) < 0)
+			rc = cli_err(what, why);
+	}
+	if (rc == CLI_OK) {
 		fwrite(sig.data, 1, sig.len, stdout);
 		fwrite(msg.data, 1, msg.len, stdout);
 	}
 	buf_free(&msg);
 	buf_free(&sig);
-	dir_dkim_key_free(&k);
+	for (i = 0; i < n; i++)
+		dir_dkim_key_free(&k[i]);
 	return rc;
 }
 

@@ -123,10 +123,10 @@ class DkimCrossCheck(MailauthBase):
         return v.encode() if v else None
 
     def facteur_sign(self, selector, msg=MSG):
+        sel = ["--selector", selector] if selector else []
         p = subprocess.run([self.f_bin(), "dkim", "sign", "-c",
-                            self.f.conf_path, "example.org", "--selector",
-                            selector], input=msg, capture_output=True,
-                           timeout=60)
+                            self.f.conf_path, "example.org"] + sel,
+                           input=msg, capture_output=True, timeout=60)
         self.assertEqual(p.returncode, 0, p.stderr)
         return p.stdout
 
@@ -184,6 +184,19 @@ class DkimCrossCheck(MailauthBase):
             rc, out = self.facteur_verify(signed)
             self.assertEqual(rc, 0, out)
             self.assertIn("dkim=pass d=example.org s=%s" % sel, out)
+
+    def test_server_signs_with_each_algorithm(self):
+        # no selector: as the server, the newest key of each algorithm
+        signed = self.facteur_sign(None)
+        self.assertEqual(signed.count(b"DKIM-Signature:"), 2)
+        d = dkim.DKIM(signed)
+        self.assertTrue(d.verify(idx=0, dnsfunc=self.dnsfunc))
+        self.assertTrue(d.verify(idx=1, dnsfunc=self.dnsfunc))
+        sels = sorted(re.findall(rb"s=(\w+);", signed))
+        self.assertEqual(sels, [b"ed1", b"rsa1"])
+        rc, out = self.facteur_verify(signed)
+        self.assertEqual(rc, 0, out)
+        self.assertEqual(out.count("dkim=pass"), 2, out)
 
     def dkimpy_sign(self, sel, canon, msg=MSG, length=False):
         if sel == "py-ed":
