@@ -219,6 +219,8 @@ expunge_deleted(struct imap_session *s, const struct seqset *only)
 		if (only != NULL &&
 		    !seqset_contains(only, mbox_msg_uid(s->mb, i)))
 			continue;
+		log_debug("%s imap expunge uid=%u", s->sid,
+		    mbox_msg_uid(s->mb, i));
 		e = mbox_expunge(s->mb, i);
 		if (e != FERR_NONE && e != FERR_NOTFOUND && first == FERR_NONE)
 			first = e;
