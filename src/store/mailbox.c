@@ -77,7 +77,8 @@ struct mbox {
 	int		 ul_loaded;
 	struct timespec	 new_mtime;
 	struct timespec	 cur_mtime;
-	int		 stamps_valid;
+	int		 new_ok;	/* new_mtime trusted */
+	int		 cur_ok;	/* cur_mtime trusted */
 	int		 pending;	/* some R_EXPUNGED or R_GONE records */
 };
 
@@ -96,6 +97,8 @@ struct scan {
 	size_t		 cap;
 	struct spool	 pool;
 	int		 stable;	/* dir mtimes unchanged over readdir */
+	int		 new_stable;
+	int		 cur_stable;
 	int		 partial;	/* a directory taken from the view */
 	struct timespec	 new_mtime;
 	struct timespec	 cur_mtime;
@@ -327,9 +330,9 @@ scan_folder(struct scan *sc, const struct mbox *mb, const char *dir,
 	if (mbox_dir_mtime(dir, "new", &sc->new_mtime) < 0 ||
 	    mbox_dir_mtime(dir, "cur", &sc->cur_mtime) < 0)
 		return errno == ENOENT ? FERR_NOTFOUND : ferr_from_errno(errno);
-	keep_new = !force && mb != NULL && mb->stamps_valid &&
+	keep_new = !force && mb != NULL && mb->new_ok &&
 	    ts_eq(&sc->new_mtime, &mb->new_mtime);
-	keep_cur = !force && mb != NULL && mb->stamps_valid &&
+	keep_cur = !force && mb != NULL && mb->cur_ok &&
 	    ts_eq(&sc->cur_mtime, &mb->cur_mtime);
 	sc->partial = keep_new || keep_cur;
 	if (keep_new)
@@ -346,9 +349,11 @@ scan_folder(struct scan *sc, const struct mbox *mb, const char *dir,
 		scan_free(sc);
 		return e;
 	}
-	sc->stable = mbox_dir_mtime(dir, "new", &n2) == 0 &&
-	    mbox_dir_mtime(dir, "cur", &c2) == 0 &&
-	    ts_eq(&n2, &sc->new_mtime) && ts_eq(&c2, &sc->cur_mtime);
+	sc->new_stable = mbox_dir_mtime(dir, "new", &n2) == 0 &&
+	    ts_eq(&n2, &sc->new_mtime);
+	sc->cur_stable = mbox_dir_mtime(dir, "cur", &c2) == 0 &&
+	    ts_eq(&c2, &sc->cur_mtime);
+	sc->stable = sc->new_stable && sc->cur_stable;
 	return FERR_NONE;
 }
 
@@ -622,55 +627,189 @@ mbox_refresh_uidlist(struct mbox *mb)
 	return FERR_NONE;
 }
 
+/* Does the file at path end with a newline (no partial last line)? */
+static int
+mbox_ends_with_nl(const char *path, off_t size)
+{
+	char c = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return 0;
+	n = pread(fd, &c, 1, size - 1);
+	close(fd);
+	return n == 1 && c == '\n';
+}
+
 /*
- * Give UIDs to scanned entries without one, under the lock; drops records
- * of files gone when the scan was stable. Updates mb->ul.
+ * Append records for new UIDs to the uidlist (held lock): what Dovecot
+ * does too, leaving the header's N behind (readers take the larger of N
+ * and the last UID + 1). Releases the lock.
+ */
+static enum ferr
+mbox_append_uidlist(struct dotlock *l, const char *path,
+    struct sent **todo, size_t ntodo, uint32_t first)
+{
+	struct buf b;
+	enum ferr e = FERR_NONE;
+	uint32_t uid = first;
+	size_t i;
+	int fd;
+
+	buf_init(&b, UIDLIST_MAX_SIZE);
+	for (i = 0; i < ntodo; i++) {
+		if (i > 0 && sent_keycmp(&todo[i - 1], &todo[i]) == 0)
+			continue;
+		if (buf_printf(&b, "%u :%.*s\n", uid, (int)todo[i]->keylen,
+		    todo[i]->name) < 0) {
+			e = FERR_LIMIT;
+			goto out;
+		}
+		uid++;
+	}
+	fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
+	if (fd < 0) {
+		e = ferr_from_errno(errno);
+		goto out;
+	}
+	if (fs_write_all(fd, b.data, b.len) < 0 || fdatasync(fd) < 0)
+		e = ferr_from_errno(errno);
+	if (close(fd) < 0 && e == FERR_NONE)
+		e = ferr_from_errno(errno);
+out:
+	buf_free(&b);
+	dotlock_release(l);
+	return e;
+}
+
+/*
+ * Give UIDs to scanned entries without one, under the lock. New records
+ * are appended to the uidlist when it is a clean version 3 file; it is
+ * rewritten (dropping records of files gone, when the scan was complete
+ * and stable) when it must be converted or a quarter of its records are
+ * stale. Updates mb->ul.
  */
 static enum ferr
 mbox_assign_uids(struct mbox *mb, struct scan *sc, uint32_t pre_next)
 {
+	char path[SPATH_MAX];
 	struct dotlock l;
-	struct uidlist fresh, out;
+	struct uidlist loaded, out, *src;
 	struct khash h;
 	struct sent **todo = NULL;
-	size_t i, ntodo = 0;
+	struct stat sb;
+	size_t i, ntodo = 0, stale = 0;
 	enum ferr e;
-	int created;
+	int created = 0, exists;
 
+	if (spath(path, sizeof(path), "%s/dovecot-uidlist", mb->path) < 0)
+		return FERR_INVALID;
 	e = uidlist_lock_dir(mb->path, &l);
 	if (e != FERR_NONE)
 		return e;
-	uidlist_init(&fresh);
-	e = uidlist_load_locked(mb->st->root, mb->path, &fresh, &created);
-	if (e != FERR_NONE) {
-		dotlock_release(&l);
+	uidlist_init(&loaded);
+	exists = stat(path, &sb) == 0;
+	if (exists && mb->ul_loaded && sb.st_ino == mb->ul_sb.st_ino &&
+	    sb.st_size == mb->ul_sb.st_size &&
+	    ts_eq(&sb.st_mtim, &mb->ul_sb.st_mtim)) {
+		/* unchanged since we read it: entries already carry the
+		 * UIDs it gives */
+		src = &mb->ul;
+		for (i = 0; i < src->n; i++)
+			src->recs[i].mark = 0;
+		todo = xcalloc(sc->n + 1, sizeof(*todo));
+		for (i = 0; i < sc->n; i++) {
+			size_t k;
+
+			if (sc->v[i].uid != 0 &&
+			    uidlist_find(src, sc->v[i].uid, &k))
+				src->recs[k].mark = 1;
+			else {
+				sc->v[i].uid = 0;
+				todo[ntodo++] = &sc->v[i];
+			}
+		}
+	} else {
+		e = uidlist_load_locked(mb->st->root, mb->path, &loaded,
+		    &created);
+		if (e != FERR_NONE) {
+			dotlock_release(&l);
+			return e;
+		}
+		src = &loaded;
+		khash_build(&h, src);
+		for (i = 0; i < src->n; i++)
+			src->recs[i].mark = 0;
+		todo = xcalloc(sc->n + 1, sizeof(*todo));
+		for (i = 0; i < sc->n; i++) {
+			long k = khash_get(&h, src, sc->v[i].name,
+			    sc->v[i].keylen);
+
+			if (k >= 0) {
+				sc->v[i].uid = src->recs[k].uid;
+				src->recs[k].mark = 1;
+			} else {
+				sc->v[i].uid = 0;
+				todo[ntodo++] = &sc->v[i];
+			}
+		}
+		khash_free(&h);
+	}
+	if (ntodo > 0)
+		qsort(todo, ntodo, sizeof(*todo), sent_keycmp);
+	for (i = 0; i < src->n; i++) {
+		if (!src->recs[i].mark && sc->stable && !sc->partial &&
+		    src->recs[i].uid < pre_next && !created)
+			stale++;
+	}
+	/* the common case: append */
+	if (exists && !created && src->version == 3 && sb.st_size > 0 &&
+	    stale * 4 <= src->n && ntodo > 0 &&
+	    mbox_ends_with_nl(path, sb.st_size)) {
+		uint32_t first = src->nextuid;
+
+		if ((uint64_t)first + ntodo >= UINT32_MAX) {
+			free(todo);
+			uidlist_free(&loaded);
+			dotlock_release(&l);
+			return FERR_LIMIT;
+		}
+		e = mbox_append_uidlist(&l, path, todo, ntodo, first);
+		if (e == FERR_NONE) {
+			for (i = 0; i < ntodo; i++) {
+				if (i > 0 && sent_keycmp(&todo[i - 1],
+				    &todo[i]) == 0) {
+					todo[i]->uid = todo[i - 1]->uid;
+					continue;
+				}
+				todo[i]->uid = src->nextuid;
+				(void)uidlist_append_rec(src, src->nextuid,
+				    todo[i]->name, todo[i]->keylen, NULL);
+			}
+			if (src != &mb->ul) {
+				uidlist_free(&mb->ul);
+				mb->ul = loaded;
+				uidlist_init(&loaded);
+			}
+			mb->ul_loaded = 1;
+			if (stat(path, &mb->ul_sb) < 0)
+				memset(&mb->ul_sb, 0, sizeof(mb->ul_sb));
+		}
+		free(todo);
+		uidlist_free(&loaded);
 		return e;
 	}
-	khash_build(&h, &fresh);
-	for (i = 0; i < fresh.n; i++)
-		fresh.recs[i].mark = 0;
-	todo = xcalloc(sc->n + 1, sizeof(*todo));
-	for (i = 0; i < sc->n; i++) {
-		long k = khash_get(&h, &fresh, sc->v[i].name, sc->v[i].keylen);
-
-		if (k >= 0) {
-			sc->v[i].uid = fresh.recs[k].uid;
-			fresh.recs[k].mark = 1;
-		} else
-			todo[ntodo++] = &sc->v[i];
-	}
-	khash_free(&h);
-	qsort(todo, ntodo, sizeof(*todo), sent_keycmp);
-	/* rebuild: kept records, then the new ones */
+	/* rewrite: kept records, then the new ones */
 	uidlist_init(&out);
-	out.uidvalidity = fresh.uidvalidity;
-	out.nextuid = fresh.nextuid;
-	memcpy(out.guid, fresh.guid, sizeof(out.guid));
-	if (fresh.hdr_extra != NULL)
-		out.hdr_extra = spool_add(&out.pool, fresh.hdr_extra,
-		    strlen(fresh.hdr_extra));
-	for (i = 0; i < fresh.n; i++) {
-		const struct uidlist_rec *r = &fresh.recs[i];
+	out.uidvalidity = src->uidvalidity;
+	out.nextuid = src->nextuid;
+	memcpy(out.guid, src->guid, sizeof(out.guid));
+	if (src->hdr_extra != NULL)
+		out.hdr_extra = spool_add(&out.pool, src->hdr_extra,
+		    strlen(src->hdr_extra));
+	for (i = 0; i < src->n; i++) {
+		const struct uidlist_rec *r = &src->recs[i];
 
 		/* a record whose file we did not see: drop it only when
 		 * the scan is trustworthy and the record predates it */
@@ -680,7 +819,7 @@ mbox_assign_uids(struct mbox *mb, struct scan *sc, uint32_t pre_next)
 		(void)uidlist_append_rec(&out, r->uid, r->name,
 		    strlen(r->name), r->ext);
 	}
-	out.nextuid = fresh.nextuid;
+	out.nextuid = src->nextuid;
 	for (i = 0; i < ntodo; i++) {
 		uint32_t uid = out.nextuid;
 
@@ -699,7 +838,7 @@ mbox_assign_uids(struct mbox *mb, struct scan *sc, uint32_t pre_next)
 		todo[i]->uid = uid;
 	}
 	free(todo);
-	uidlist_free(&fresh);
+	uidlist_free(&loaded);
 	if (e != FERR_NONE) {
 		uidlist_free(&out);
 		dotlock_release(&l);
@@ -713,13 +852,8 @@ mbox_assign_uids(struct mbox *mb, struct scan *sc, uint32_t pre_next)
 	uidlist_free(&mb->ul);
 	mb->ul = out;
 	mb->ul_loaded = 1;
-	{
-		char path[SPATH_MAX];
-
-		if (spath(path, sizeof(path), "%s/dovecot-uidlist",
-		    mb->path) == 0 && stat(path, &mb->ul_sb) < 0)
-			memset(&mb->ul_sb, 0, sizeof(mb->ul_sb));
-	}
+	if (stat(path, &mb->ul_sb) < 0)
+		memset(&mb->ul_sb, 0, sizeof(mb->ul_sb));
 	return FERR_NONE;
 }
 
@@ -982,7 +1116,7 @@ mbox_sync(struct mbox *mb, unsigned flags, struct mbox_changes *chp)
 		e = errno == ENOENT ? FERR_NOTFOUND : ferr_from_errno(errno);
 		goto out;
 	}
-	if (!(flags & MBOX_SYNC_FORCE) && mb->stamps_valid &&
+	if (!(flags & MBOX_SYNC_FORCE) && mb->new_ok && mb->cur_ok &&
 	    ts_eq(&nm, &mb->new_mtime) && ts_eq(&cm, &mb->cur_mtime)) {
 		/* unchanged directories: only our own expunges */
 		mbox_drop_expunged(mb, flags, ch, &ecap);
@@ -1001,18 +1135,27 @@ mbox_sync(struct mbox *mb, unsigned flags, struct mbox_changes *chp)
 		need_assign = 1;
 	else {
 		struct khash h;
+		int built = 0;
 
-		khash_build(&h, &mb->ul);
+		/* entries taken from the view already have their UID */
 		for (i = 0; i < sc.n; i++) {
-			long k = khash_get(&h, &mb->ul, sc.v[i].name,
-			    sc.v[i].keylen);
+			long k;
 
+			if (sc.v[i].uid != 0)
+				continue;
+			if (!built) {
+				khash_build(&h, &mb->ul);
+				built = 1;
+			}
+			k = khash_get(&h, &mb->ul, sc.v[i].name,
+			    sc.v[i].keylen);
 			if (k < 0)
 				need_assign = 1;
 			else
 				sc.v[i].uid = mb->ul.recs[k].uid;
 		}
-		khash_free(&h);
+		if (built)
+			khash_free(&h);
 	}
 	if (need_assign) {
 		e = mbox_assign_uids(mb, &sc, pre_next);
@@ -1027,16 +1170,18 @@ mbox_sync(struct mbox *mb, unsigned flags, struct mbox_changes *chp)
 	 * granularity (a change in the same tick would not move them) */
 	mb->new_mtime = sc.new_mtime;
 	mb->cur_mtime = sc.cur_mtime;
-	mb->stamps_valid = sc.stable && mbox_stamp_old(&now, &sc.new_mtime) &&
-	    mbox_stamp_old(&now, &sc.cur_mtime);
+	mb->new_ok = sc.new_stable && mbox_stamp_old(&now, &sc.new_mtime);
+	mb->cur_ok = sc.cur_stable && mbox_stamp_old(&now, &sc.cur_mtime);
 	/* our own moves from new/ changed the directories */
-	if (mb->stamps_valid) {
+	if (mb->new_ok || mb->cur_ok) {
 		struct timespec n2, c2;
 
 		if (mbox_dir_mtime(mb->path, "new", &n2) < 0 ||
-		    mbox_dir_mtime(mb->path, "cur", &c2) < 0 ||
-		    !ts_eq(&n2, &sc.new_mtime) || !ts_eq(&c2, &sc.cur_mtime))
-			mb->stamps_valid = 0;
+		    !ts_eq(&n2, &sc.new_mtime))
+			mb->new_ok = 0;
+		if (mbox_dir_mtime(mb->path, "cur", &c2) < 0 ||
+		    !ts_eq(&c2, &sc.cur_mtime))
+			mb->cur_ok = 0;
 	}
 	scan_free(&sc);
 	mb->uidvalidity = mb->ul.uidvalidity;
@@ -1136,7 +1281,7 @@ snap_publish(const struct mbox *mb)
 	size_t i, slot = 0;
 	uint32_t k;
 
-	if (!mb->stamps_valid || !mb->ul_loaded || mb->pending)
+	if (!mb->new_ok || !mb->cur_ok || !mb->ul_loaded || mb->pending)
 		return;
 	sn = xcalloc(1, sizeof(*sn));
 	str_copy(sn->path, mb->path, sizeof(sn->path));
@@ -1205,7 +1350,8 @@ snap_take(struct mbox *mb)
 		mb->ul_sb = sn->ul_sb;
 		mb->new_mtime = nm;
 		mb->cur_mtime = cm;
-		mb->stamps_valid = 1;
+		mb->new_ok = 1;
+		mb->cur_ok = 1;
 		mb->uidvalidity = sn->uidvalidity;
 		mb->uidnext = sn->uidnext;
 		sn->used = ++snap_tick;
