@@ -622,6 +622,18 @@ reset:
 	return S_NEXT;
 }
 
+/* SNI names a host, never an address (RFC 6066 3) */
+static const char *
+mta_sni(const char *host)
+{
+	uint8_t tmp[16];
+
+	if (inet_pton(AF_INET, host, tmp) == 1 ||
+	    inet_pton(AF_INET6, host, tmp) == 1)
+		return NULL;
+	return host;
+}
+
 static enum sess_rc
 mta_session(struct mta_sess *s, const struct dns_addr *a, bool allow_tls)
 {
@@ -636,8 +648,14 @@ mta_session(struct mta_sess *s, const struct dns_addr *a, bool allow_tls)
 	snprintf(s->job->relay, sizeof(s->job->relay), "%s[%s]:%u", s->host,
 	    s->ip, s->port);
 	if (s->relay && s->port == 465) {
+		if (cfg->tls == NULL) {
+			mta_fail(s, "4.7.5", "no TLS client context for "
+			    "%s[%s]", s->host, s->ip);
+			goto out;
+		}
 		conn_set_timeout(s->c, cfg->to.greeting);
-		if (conn_tls_connect(s->c, cfg->tls, s->host, &why) < 0) {
+		if (conn_tls_connect(s->c, cfg->tls, mta_sni(s->host),
+		    &why) < 0) {
 			mta_fail(s, "4.7.5", "TLS handshake with %s[%s] "
 			    "failed: %s", s->host, s->ip, why);
 			goto out;
@@ -663,8 +681,8 @@ mta_session(struct mta_sess *s, const struct dns_addr *a, bool allow_tls)
 			goto out;
 		if (code == 220) {
 			conn_set_timeout(s->c, cfg->to.cmd);
-			if (conn_tls_connect(s->c, cfg->tls, s->host,
-			    &why) < 0) {
+			if (conn_tls_connect(s->c, cfg->tls,
+			    mta_sni(s->host), &why) < 0) {
 				mta_fail(s, "4.7.5", "TLS handshake with "
 				    "%s[%s] failed: %s", s->host, s->ip, why);
 				rc = s->relay ? S_NEXT : S_PLAIN;
