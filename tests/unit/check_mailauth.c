@@ -1691,6 +1691,53 @@ START_TEST(test_from_domains)
 }
 END_TEST
 
+START_TEST(test_hostile_records)
+{
+	struct dkim_key k;
+	struct dmarc_record d;
+	const char *why = NULL;
+	struct buf out;
+	size_t skip;
+	char *big;
+
+	/* NUL bytes and truncation */
+	ck_assert_int_eq(dkim_key_parse("v=DKIM1; p=\0AAAA", 16, &k, &why),
+	    -1);
+	ck_assert_int_eq(dkim_key_parse("v=DKIM1; p", 10, &k, &why), -1);
+	ck_assert_int_eq(dmarc_parse("v=DMARC1; p=re\0ject", 19, &d, &why),
+	    -1);
+	ck_assert_int_eq(dmarc_parse("v=DMARC1; p=", 12, &d, &why), -1);
+	ck_assert_int_eq(dmarc_parse("v=DMAR", 6, &d, &why), -1);
+	/* a huge p= */
+	big = xmalloc(20000);
+	memset(big, 'A', 19999);
+	big[19999] = '\0';
+	memcpy(big, "v=DKIM1; p=", 11);
+	ck_assert_int_eq(dkim_key_parse(big, strlen(big), &k, &why), -1);
+	free(big);
+	/* header without a colon, empty field */
+	buf_init(&out, 4096);
+	ck_assert_int_eq(canon_header(CANON_RELAXED, "NoColon\n", 8, true,
+	    &out), 0);
+	ck_assert_str_eq(buf_cstr(&out), "nocolon:\r\n");
+	buf_reset(&out);
+	/* Authentication-Results with broken comments */
+	{
+		static const char m[] =
+		    "Authentication-Results: ((( mx.example.net; x\n"
+		    "Authentication-Results: (a\\) mx.example.net; x\n"
+		    "Authentication-Results: \\\n"
+		    "Authentication-Results:\n"
+		    "\n";
+
+		ck_assert_int_eq(mailauth_ar_strip("mx.example.net", m,
+		    strlen(m), &out, &skip), 0);
+		ck_assert_uint_eq(skip, 0);
+	}
+	buf_free(&out);
+}
+END_TEST
+
 static Suite *
 make_suite(void)
 {
@@ -1767,6 +1814,7 @@ make_suite(void)
 	tcase_add_test(tc, test_check_temperror);
 	tcase_add_test(tc, test_ar_strip);
 	tcase_add_test(tc, test_from_domains);
+	tcase_add_test(tc, test_hostile_records);
 	suite_add_tcase(s, tc);
 	return s;
 }
