@@ -254,6 +254,23 @@ class DkimCrossCheck(MailauthBase):
         self.assertEqual(rc, 1, out)
         self.assertIn("dkim=policy", out)
 
+    @unittest.skipUnless(os.path.exists("/usr/sbin/opendkim-testmsg"),
+                         "opendkim-tools not installed")
+    def test_opendkim_rsa_sha1_refused(self):
+        # libopendkim's test signer uses rsa-sha1: RFC 8301 says no
+        key = os.path.join(self.f.dir, "od.key")
+        with open(key, "wb") as fh:
+            fh.write(self.rsa_pem)
+        p = subprocess.run(["/usr/sbin/opendkim-testmsg", "-d",
+                            "example.org", "-s", "py-rsa", "-k", key],
+                           input=MSG, capture_output=True, timeout=60)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn(b"a=rsa-sha1", p.stdout)
+        rc, out = self.facteur_verify(p.stdout)
+        self.assertEqual(rc, 1, out)
+        self.assertIn("dkim=permerror", out)
+        self.assertIn("rsa-sha1", out)
+
     def test_two_signatures(self):
         one = self.dkimpy_sign("py-ed", (b"relaxed", b"relaxed"))
         both = self.facteur_sign("rsa1", one)
