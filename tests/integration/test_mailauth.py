@@ -315,6 +315,16 @@ class SpfDmarc(MailauthBase):
         z('mail.mx.test. 300 IN A 192.0.2.25')
         z('macro.test. 300 IN TXT "v=spf1 exists:%{i}.allow.macro.test -all"')
         z('192.0.2.9.allow.macro.test. 300 IN A 127.0.0.2')
+        z('ptr.test. 300 IN TXT "v=spf1 ptr -all"')
+        z('7.2.0.192.in-addr.arpa. 300 IN PTR host.ptr.test.')
+        z('8.2.0.192.in-addr.arpa. 300 IN PTR host.ptr.test.')
+        z('host.ptr.test. 300 IN A 192.0.2.7')
+        z('1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.'
+          'ip6.arpa. 300 IN PTR host6.ptr.test.')
+        z('host6.ptr.test. 300 IN AAAA 2001:db8::1')
+        z('six.test. 300 IN TXT "v=spf1 a:v6.six.test -all"')
+        z('v6.six.test. 300 IN AAAA 2001:db8::25')
+        z('v6.six.test. 300 IN A 192.0.2.99')
         cls.dns.zone.servfail.add("temp.test.")
         # DMARC
         z('dm.test. 300 IN TXT "v=spf1 ip4:192.0.2.0/24 -all"')
@@ -353,6 +363,12 @@ class SpfDmarc(MailauthBase):
             ("192.0.2.26", "a@mx.test", "fail"),
             ("192.0.2.9", "a@macro.test", "pass"),
             ("192.0.2.10", "a@macro.test", "fail"),
+            ("192.0.2.7", "a@ptr.test", "pass"),      # PTR, then A back
+            ("192.0.2.8", "a@ptr.test", "fail"),      # A does not match
+            ("2001:db8::1", "a@ptr.test", "pass"),    # ip6.arpa
+            ("2001:db8::25", "a@six.test", "pass"),   # AAAA
+            ("192.0.2.99", "a@six.test", "pass"),
+            ("2001:db8::26", "a@six.test", "fail"),
         ]
         for ip, sender, want in cases:
             got, out = self.spf(ip, sender)
