@@ -48,10 +48,11 @@ SEARCH_BODY = 'UID SEARCH BODY "zanzibar"'
 
 def imap_suite(ctx):
     ctx.variant("debian")
-    reps = ctx.sizes["repeats"]
     for n in ctx.sizes["imap_sizes"]:
         user = "box%d@%s" % (n, D)
         big = n == max(ctx.sizes["imap_sizes"])
+        reps = ctx.sizes["imap_big_repeats"] if big else \
+            ctx.sizes["repeats"]
         grp = "3. IMAP, one client, %d messages (times in s)" % n
         half = ("≤ ½ ref", lambda f, d, t: f <= d / 2) if big else None
         notslower = ("≤ ref", lambda f, d, t: f <= d) if big else None
@@ -176,9 +177,9 @@ def imap_mix(ctx):
                 "BODYSTRUCTURE, 10% SEARCH UNSEEN, 10% STORE \\Seen, 10% "
                 "NOOP; one mailbox, each client its own session")
     errs = {}
-    for rep in range(ctx.sizes["repeats"]):
-        for v in ("debian", "tuned"):
-            ctx.variant(v)
+    for v in ("debian", "tuned"):
+        ctx.variant(v)
+        for rep in range(ctx.sizes["repeats"]):
             for who, st in (("facteur", ctx.fac), (v, ctx.ref)):
                 if who == "facteur" and v == "tuned":
                     continue
@@ -237,9 +238,9 @@ def idle_connections(ctx):
     rok = ctx.row(r.group, "connections that reached IDLE", "count",
                   "higher")
     users = ["u%d@%s" % (i % 200, D) for i in range(total)]
-    for rep in range(max(1, ctx.sizes["repeats"] - 1)):
-        for v in ("debian", "tuned"):
-            ctx.variant(v)
+    for v in ("debian", "tuned"):
+        ctx.variant(v)
+        for rep in range(ctx.sizes["mem_repeats"]):
             for who, st in (("facteur", ctx.fac), (v, ctx.ref)):
                 if who == "facteur" and v == "tuned":
                     continue

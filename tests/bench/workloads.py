@@ -298,9 +298,9 @@ def logins(ctx):
                     "Dovecot's auth cache keeps the hash and verifies "
                     "the password again")
         errs = {}
-        for _ in range(ctx.sizes["repeats"]):
-            for v in ("debian", "tuned"):
-                ctx.variant(v)
+        for v in ("debian", "tuned"):
+            ctx.variant(v)
+            for _ in range(ctx.sizes["repeats"]):
                 for who, st in (("facteur", ctx.fac), (v, ctx.ref)):
                     if who == "facteur" and v == "tuned":
                         continue
