@@ -622,6 +622,17 @@ reset:
 	return S_NEXT;
 }
 
+/* the EHLO/HELO reply names us: "250 <our hostname> ..." */
+static bool
+mta_loops_back(const struct mta_sess *s)
+{
+	const char *name = s->text + (strlen(s->text) > 4 ? 4 : 3);
+	size_t hl = strlen(s->cfg->hostname);
+
+	return hl > 0 && str_ieqn(name, s->cfg->hostname, hl) &&
+	    (name[hl] == '\0' || name[hl] == ' ');
+}
+
 /* SNI names a host, never an address (RFC 6066 3) */
 static const char *
 mta_sni(const char *host)
@@ -673,6 +684,18 @@ mta_session(struct mta_sess *s, const struct dns_addr *a, bool allow_tls)
 	}
 	if (mta_ehlo(s) < 0)
 		goto out;
+	if (mta_loops_back(s)) {
+		char loop[QDIAG_MAX];
+
+		/* an MX (or relayhost) pointing back at us: refuse, as
+		 * Postfix does, rather than ping-pong the message */
+		snprintf(loop, sizeof(loop), "mail for %s loops back to "
+		    "myself", s->relay ? s->host : s->job->domain);
+		mta_set_all(s, s->job, MTA_BOUNCE, "5.4.6", loop, false);
+		mta_quit(s);
+		rc = S_DONE;
+		goto out;
+	}
 	if (!conn_is_tls(s->c) && s->ext_starttls && cfg->tls != NULL &&
 	    allow_tls) {
 		code = mta_cmd(s, cfg->to.cmd, "receiving the STARTTLS reply",

@@ -348,6 +348,7 @@ class QueueDelivery(unittest.TestCase):
         z.add("utf.test. 60 IN MX 10 mx21.test.")
         z.add("helo.test. 60 IN MX 10 mx22.test.")
         z.add("eight.test. 60 IN MX 10 mx23.test.")
+        z.add("loop.test. 60 IN MX 10 mx19.test.")
         z.add("v6only.test. 60 IN MX 10 mxv6.test.")
         z.add("mxv6.test. 60 IN AAAA ::1")
         z.add("big.test. 60 IN MX 10 mx13.test.")
@@ -681,6 +682,19 @@ class QueueDelivery(unittest.TestCase):
             m = self.wait_dsn("utf.test")
             self.assertTrue(m, self.f.log()[-3000:])
             self.assertIn(b"Status: 5.6.7", m)
+            self.assertEqual(rx.messages, [])
+        finally:
+            rx.stop()
+
+    def test_mx_pointing_back_at_us_bounces(self):
+        # the receiver greets with our own host name
+        rx = Receiver("127.0.0.19", self.port, name=self.f.hostname).start()
+        try:
+            self.submit("l@loop.test")
+            m = self.wait_dsn("l@loop.test")
+            self.assertTrue(m, self.f.log()[-3000:])
+            self.assertIn(b"Status: 5.4.6", m)
+            self.assertIn(b"loops back to myself", m)
             self.assertEqual(rx.messages, [])
         finally:
             rx.stop()
