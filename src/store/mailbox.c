@@ -1004,17 +1004,21 @@ mbox_merge(struct mbox *mb, struct scan *sc, unsigned flags,
 				r.size = o->size;
 			if (r.vsize == SIZE_UNKNOWN)
 				r.vsize = o->vsize;
+			r.flags |= o->flags & MBOX_F_RECENT;
 			if ((r.state & R_IN_NEW) && rw_move) {
 				const char *moved = mbox_move_new(mb, &pool,
 				    s->name);
 
+				/* the first read-write view to take it
+				 * out of new/ gets \Recent */
 				if (moved != NULL) {
 					r.name = moved;
 					r.state &= (uint8_t)~R_IN_NEW;
+					r.flags |= MBOX_F_RECENT;
 				}
 			}
-			r.flags |= o->flags & MBOX_F_RECENT;
-			if ((r.flags != o->flags || r.kw != o->kw))
+			if ((r.flags & MBOX_F_STORABLE) !=
+			    (o->flags & MBOX_F_STORABLE) || r.kw != o->kw)
 				changes_push(&ch->changed, &ch->nchanged,
 				    ccap, (uint32_t)nn);
 			nr[nn++] = r;
@@ -1070,6 +1074,8 @@ mbox_merge(struct mbox *mb, struct scan *sc, unsigned flags,
 		ch->expunged_seq[ch->nexpunged - 1 - i] = t;
 	}
 }
+
+static void snap_publish(const struct mbox *mb);
 
 /* Report pending own expunges without a rescan. */
 static void
@@ -1190,6 +1196,7 @@ mbox_sync(struct mbox *mb, unsigned flags, struct mbox_changes *chp)
 		mb->uidnext = mb->recs[mb->n - 1].uid + 1;
 	if (oldv != 0 && oldv != mb->uidvalidity)
 		ch->uidvalidity_changed = true;
+	snap_publish(mb);
 	e = FERR_NONE;
 out:
 	ch->exists = mb->n;
@@ -1217,7 +1224,8 @@ struct snap {
 	struct stat	 ul_sb;
 	struct mrec	*recs;
 	uint32_t	 n;
-	int		 has_new;	/* some records in new/ */
+	int		 new_ok;
+	int		 cur_ok;
 	struct spool	 pool;
 	struct uidlist	 ul;
 	uint32_t	 uidvalidity;
@@ -1279,9 +1287,8 @@ snap_publish(const struct mbox *mb)
 {
 	struct snap *sn;
 	size_t i, slot = 0;
-	uint32_t k;
 
-	if (!mb->new_ok || !mb->cur_ok || !mb->ul_loaded || mb->pending)
+	if (!mb->ul_loaded || mb->pending || (!mb->new_ok && !mb->cur_ok))
 		return;
 	sn = xcalloc(1, sizeof(*sn));
 	str_copy(sn->path, mb->path, sizeof(sn->path));
@@ -1290,10 +1297,8 @@ snap_publish(const struct mbox *mb)
 	sn->ul_sb = mb->ul_sb;
 	sn->recs = snap_copy_recs(&sn->pool, mb->recs, mb->n);
 	sn->n = mb->n;
-	for (k = 0; k < mb->n; k++) {
-		if (mb->recs[k].state & R_IN_NEW)
-			sn->has_new = 1;
-	}
+	sn->new_ok = mb->new_ok;
+	sn->cur_ok = mb->cur_ok;
 	snap_copy_ul(&sn->ul, &mb->ul);
 	sn->uidvalidity = mb->uidvalidity;
 	sn->uidnext = mb->uidnext;
@@ -1313,55 +1318,60 @@ snap_publish(const struct mbox *mb)
 	pthread_mutex_unlock(&snap_mu);
 }
 
-/* Fill a new view from a snapshot still matching the disk: 1, else 0. */
+/*
+ * Start a new view from the folder's snapshot, if any: the caller then
+ * syncs normally, which re-reads only what changed since (nothing, or
+ * new/ after a delivery). Returns 1 with *uidv_r the snapshot's
+ * UIDVALIDITY, else 0.
+ */
 static int
-snap_take(struct mbox *mb)
+snap_take(struct mbox *mb, uint32_t *uidv_r)
 {
-	struct timespec nm, cm;
-	struct stat sb;
-	char path[SPATH_MAX];
 	size_t i;
 	int ok = 0;
 
-	if (mbox_dir_mtime(mb->path, "new", &nm) < 0 ||
-	    mbox_dir_mtime(mb->path, "cur", &cm) < 0 ||
-	    spath(path, sizeof(path), "%s/dovecot-uidlist", mb->path) < 0 ||
-	    stat(path, &sb) < 0)
-		return 0;
 	pthread_mutex_lock(&snap_mu);
 	for (i = 0; i < SNAP_MAX; i++) {
 		struct snap *sn = snaps[i];
 
 		if (sn == NULL || strcmp(sn->path, mb->path) != 0)
 			continue;
-		if (!ts_eq(&sn->new_mtime, &nm) || !ts_eq(&sn->cur_mtime, &cm) ||
-		    sn->ul_sb.st_ino != sb.st_ino ||
-		    sn->ul_sb.st_size != sb.st_size ||
-		    !ts_eq(&sn->ul_sb.st_mtim, &sb.st_mtim))
-			break;
-		/* a read-write view must move new/ files: sync instead */
-		if (sn->has_new && !(mb->oflags & MBOX_OPEN_RO))
-			break;
 		mb->recs = snap_copy_recs(&mb->pool, sn->recs, sn->n);
 		mb->n = sn->n;
 		uidlist_free(&mb->ul);
 		snap_copy_ul(&mb->ul, &sn->ul);
 		mb->ul_loaded = 1;
 		mb->ul_sb = sn->ul_sb;
-		mb->new_mtime = nm;
-		mb->cur_mtime = cm;
-		mb->new_ok = 1;
-		mb->cur_ok = 1;
+		mb->new_mtime = sn->new_mtime;
+		mb->cur_mtime = sn->cur_mtime;
+		mb->new_ok = sn->new_ok;
+		mb->cur_ok = sn->cur_ok;
 		mb->uidvalidity = sn->uidvalidity;
 		mb->uidnext = sn->uidnext;
+		*uidv_r = sn->uidvalidity;
 		sn->used = ++snap_tick;
 		ok = 1;
 		break;
 	}
 	pthread_mutex_unlock(&snap_mu);
-	if (ok)
-		(void)mbox_reload_keywords(mb);
 	return ok;
+}
+
+/* Forget the view's records (a snapshot that turned out unusable). */
+static void
+mbox_reset(struct mbox *mb)
+{
+	free(mb->recs);
+	mb->recs = NULL;
+	mb->n = 0;
+	spool_free(&mb->pool);
+	uidlist_free(&mb->ul);
+	mb->ul_loaded = 0;
+	memset(&mb->ul_sb, 0, sizeof(mb->ul_sb));
+	mb->new_ok = 0;
+	mb->cur_ok = 0;
+	mb->uidvalidity = 0;
+	mb->pending = 0;
 }
 
 enum ferr
@@ -1384,11 +1394,21 @@ mbox_open(struct mstore *st, const char *name, unsigned flags,
 	if (e == FERR_NONE && (stat(mb->path, &sb) < 0 ||
 	    !S_ISDIR(sb.st_mode)))
 		e = FERR_NOTFOUND;
-	if (e == FERR_NONE && !snap_take(mb)) {
+	if (e == FERR_NONE) {
+		uint32_t uidv = 0;
+
+		if (snap_take(mb, &uidv)) {
+			e = mbox_sync(mb, 0, NULL);
+			if (e != FERR_NONE || mb->uidvalidity != uidv) {
+				/* recreated meanwhile: start from scratch */
+				mbox_reset(mb);
+				e = FERR_NONE;
+			} else
+				goto done;
+		}
 		e = mbox_sync(mb, MBOX_SYNC_FORCE, NULL);
-		if (e == FERR_NONE)
-			snap_publish(mb);
 	}
+done:
 	if (e != FERR_NONE) {
 		mbox_close(&mb);
 		return e;

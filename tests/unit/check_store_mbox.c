@@ -739,6 +739,18 @@ START_TEST(test_snapshot)
 	ck_assert_uint_eq(mbox_count(c), 2);
 	ck_assert_uint_eq((mbox_msg_flags(c, 0) | mbox_msg_flags(c, 1)) &
 	    MBOX_F_FLAGGED, MBOX_F_FLAGGED);
+	mbox_close(&c);
+	/* a delivery after the snapshot: a new read-write view starts from
+	 * the snapshot, reads new/ and takes the message with \Recent */
+	nanosleep(&ts, NULL);
+	ck_assert_int_eq(mbox_sync(a, 0, NULL), FERR_NONE);
+	deliver("Subject: 3\n\n3\n");
+	ck_assert_int_eq(mbox_open(st, "INBOX", 0, &c), FERR_NONE);
+	ck_assert_uint_eq(mbox_count(c), 3);
+	ck_assert_uint_eq(mbox_msg_uid(c, 2), 3);
+	ck_assert_uint_eq(mbox_recent_count(c), 1);
+	ck_assert(mbox_msg_flags(c, 2) & MBOX_F_RECENT);
+	ck_assert_int_eq(count_dir(md, "new"), 0);
 	mbox_close(&a);
 	mbox_close(&b);
 	mbox_close(&c);
