@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "core/str.h"
+#include "core/timeutil.h"
 #include "core/xmalloc.h"
 #include "mail/addrlist.h"
 #include "mail/hdr.h"
@@ -225,6 +226,79 @@ mailauth_ar_strip(const char *id, const char *msg, size_t len,
 }
 
 /* ------------------------------------------------------------------ */
+/* DNS for one message: once a lookup timed out, the resolver is taken
+ * as down and the remaining lookups fail at once (temperror) instead of
+ * each waiting for its own timeout. A quick SERVFAIL does not count.  */
+
+#define MA_DNS_SLOW_MS	1500
+
+struct ma_dns {
+	const struct resolve *real;
+	bool		 down;
+};
+
+static enum dns_status
+ma_note(struct ma_dns *m, uint64_t t0, enum dns_status st)
+{
+	if (st == DNS_TEMP && time_mono_ms() - t0 >= MA_DNS_SLOW_MS)
+		m->down = true;
+	return st;
+}
+
+static enum dns_status
+ma_txt(void *arg, const char *name, char ***txt_r, size_t *n_r)
+{
+	struct ma_dns *m = arg;
+	uint64_t t0 = time_mono_ms();
+
+	*txt_r = NULL;
+	*n_r = 0;
+	if (m->down)
+		return DNS_TEMP;
+	return ma_note(m, t0, m->real->txt(m->real->arg, name, txt_r, n_r));
+}
+
+static enum dns_status
+ma_addr(void *arg, const char *name, int family, struct dns_addr *out,
+    size_t max, size_t *n_r)
+{
+	struct ma_dns *m = arg;
+	uint64_t t0 = time_mono_ms();
+
+	*n_r = 0;
+	if (m->down)
+		return DNS_TEMP;
+	return ma_note(m, t0, m->real->addr(m->real->arg, name, family, out,
+	    max, n_r));
+}
+
+static enum dns_status
+ma_mx(void *arg, const char *name, struct dns_mx **mx_r, size_t *n_r)
+{
+	struct ma_dns *m = arg;
+	uint64_t t0 = time_mono_ms();
+
+	*mx_r = NULL;
+	*n_r = 0;
+	if (m->down)
+		return DNS_TEMP;
+	return ma_note(m, t0, m->real->mx(m->real->arg, name, mx_r, n_r));
+}
+
+static enum dns_status
+ma_ptr(void *arg, const struct dns_addr *a, char ***names_r, size_t *n_r)
+{
+	struct ma_dns *m = arg;
+	uint64_t t0 = time_mono_ms();
+
+	*names_r = NULL;
+	*n_r = 0;
+	if (m->down)
+		return DNS_TEMP;
+	return ma_note(m, t0, m->real->ptr(m->real->arg, a, names_r, n_r));
+}
+
+/* ------------------------------------------------------------------ */
 /* The check                                                           */
 
 /* a worse DMARC outcome than b (to keep the strictest of several) */
@@ -244,8 +318,10 @@ mailauth_check(const struct mailauth_ctx *ctx, const char *client_ip,
     struct buf *head_r, size_t *skip_r, const char **smtp_reply_r,
     struct mailauth_results *res_r)
 {
-	const struct resolve *dns = ctx->dns != NULL ? ctx->dns :
-	    resolve_default();
+	struct ma_dns md = { ctx->dns != NULL ? ctx->dns : resolve_default(),
+	    false };
+	const struct resolve wrap = { ma_txt, ma_addr, ma_mx, ma_ptr, &md };
+	const struct resolve *dns = &wrap;
 	struct mailauth_results *r = res_r;
 	struct dmarc_input in;
 	struct dmarc_outcome dm;

@@ -430,6 +430,45 @@ class SpfDmarc(MailauthBase):
         self.assertIn("dmarc=fail", out)
 
 
+class DnsDown(MailauthBase):
+    """A resolver that never answers: temperror everywhere, quickly."""
+
+    @classmethod
+    def setUpClass(cls):
+        import socket
+        cls.hole = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        cls.hole.bind(("127.0.0.1", 0))
+        super().setUpClass()
+        # point the configuration at the black hole
+        with open(cls.f.conf_path) as fh:
+            conf = fh.read()
+        conf = re.sub(r"dns_server = .*", "dns_server = 127.0.0.1:%d"
+                      % cls.hole.getsockname()[1], conf)
+        with open(cls.f.conf_path, "w") as fh:
+            fh.write(conf)
+
+    @classmethod
+    def tearDownClass(cls):
+        super().tearDownClass()
+        cls.hole.close()
+
+    def test_temperror_not_pass(self):
+        import time
+        signed = (b"DKIM-Signature: v=1; a=rsa-sha256; d=dm.test; s=a; "
+                  b"h=from; bh=2jUSOH9NhtVGCQWNr9BrIAPreKQjO6Sn7XIkfJVOzv8=; "
+                  b"b=AAAA\n") * 4 + MSG.replace(b"example.org", b"dm.test")
+        t0 = time.time()
+        out = self.check("192.0.2.7", "helo.test", "a@dm.test", signed)
+        took = time.time() - t0
+        self.assertIn("verdict: accept", out)
+        self.assertIn("spf=temperror", out)
+        self.assertEqual(out.count("dkim=temperror"), 4, out)
+        self.assertIn("dmarc=temperror", out)
+        self.assertNotIn("=pass", out)
+        # one lookup waits for the timeout, the rest fail at once
+        self.assertLess(took, 15, out)
+
+
 class SpfDmarcAccept(MailauthBase):
     """dmarc_reject_policy = accept: p=reject failures are only marked."""
     reject_policy = "accept"
