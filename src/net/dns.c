@@ -31,9 +31,12 @@
 #define DNS_UDP_MAX	4096
 #define DNS_TCP_MAX	65535
 
+#define DNS_MAX_NS	3	/* as the libc resolver (MAXNS) */
+
 struct dns_server_cfg {
-	struct sockaddr_storage	 ss;
-	socklen_t		 sslen;
+	struct sockaddr_storage	 ss[DNS_MAX_NS];
+	socklen_t		 sslen[DNS_MAX_NS];
+	int			 nservers;
 	int			 timeout_ms;
 	int			 tries;
 	int			 configured;
@@ -397,18 +400,22 @@ dns_parse_server(const char *s, struct sockaddr_storage *ss,
 	return -1;
 }
 
-/* dns_resolv_conf: first nameserver of /etc/resolv.conf into out. */
-static int
-dns_resolv_conf(char *out, size_t outlen)
+/*
+ * dns_resolv_conf: the nameservers of /etc/resolv.conf (at most
+ * DNS_MAX_NS) into cfg; a bare IPv6 address is taken as such (no port).
+ */
+static void
+dns_resolv_conf(struct dns_server_cfg *cfg)
 {
 	FILE *f = fopen("/etc/resolv.conf", "re");
 	char line[512];
-	int found = -1;
 
 	if (f == NULL)
-		return -1;
-	while (fgets(line, sizeof(line), f) != NULL) {
-		char *p = line, *e;
+		return;
+	while (cfg->nservers < DNS_MAX_NS &&
+	    fgets(line, sizeof(line), f) != NULL) {
+		char *p = line, *e, v6[140];
+		int n = cfg->nservers;
 
 		while (*p == ' ' || *p == '\t')
 			p++;
@@ -423,38 +430,34 @@ dns_resolv_conf(char *out, size_t outlen)
 		    *e != '%')
 			e++;
 		*e = '\0';
-		if (*p != '\0' && str_copy(out, p, outlen) < outlen) {
-			found = 0;
-			break;
+		if (strchr(p, ':') != NULL) {
+			snprintf(v6, sizeof(v6), "[%.128s]", p);
+			p = v6;
 		}
+		if (dns_parse_server(p, &cfg->ss[n], &cfg->sslen[n]) == 0)
+			cfg->nservers++;
 	}
 	fclose(f);
-	return found;
 }
 
 int
 dns_configure(const char *server, int timeout_ms, int tries,
     const char **why_r)
 {
-	char ns[128];
 	struct dns_server_cfg cfg;
 
 	memset(&cfg, 0, sizeof(cfg));
 	if (server == NULL || *server == '\0') {
-		if (dns_resolv_conf(ns, sizeof(ns)) < 0)
-			str_copy(ns, "127.0.0.1", sizeof(ns));
-		server = ns;
-		/* a bare IPv6 from resolv.conf must not be read as ip:port */
-		if (strchr(ns, ':') != NULL && ns[0] != '[') {
-			char v6[140];
-
-			snprintf(v6, sizeof(v6), "[%s]", ns);
-			str_copy(ns, v6, sizeof(ns));
+		dns_resolv_conf(&cfg);
+		if (cfg.nservers == 0 && dns_parse_server("127.0.0.1",
+		    &cfg.ss[0], &cfg.sslen[0]) == 0)
+			cfg.nservers = 1;
+	} else {
+		if (dns_parse_server(server, &cfg.ss[0], &cfg.sslen[0]) < 0) {
+			*why_r = "dns server: expected ip[:port]";
+			return -1;
 		}
-	}
-	if (dns_parse_server(server, &cfg.ss, &cfg.sslen) < 0) {
-		*why_r = "dns server: expected ip[:port]";
-		return -1;
+		cfg.nservers = 1;
 	}
 	cfg.timeout_ms = timeout_ms > 0 ? timeout_ms : 2000;
 	cfg.tries = tries > 0 ? tries : 3;
@@ -513,8 +516,8 @@ dns_answer_matches(const struct dns_msg *m, uint16_t id, const char *name,
 
 /* one exchange over TCP; 1 got an answer into m, 0 timeout/error */
 static int
-dns_tcp(const uint8_t *q, size_t qlen, uint16_t id, const char *name,
-    uint16_t type, struct dns_msg *m)
+dns_tcp(int srv, const uint8_t *q, size_t qlen, uint16_t id,
+    const char *name, uint16_t type, struct dns_msg *m)
 {
 	uint64_t deadline = time_mono_ms() + (uint64_t)dns_cfg.timeout_ms * 2;
 	uint8_t lenb[2], *ans = NULL;
@@ -523,12 +526,12 @@ dns_tcp(const uint8_t *q, size_t qlen, uint16_t id, const char *name,
 	int fd, ok = 0;
 	const char *why;
 
-	fd = socket(dns_cfg.ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC |
+	fd = socket(dns_cfg.ss[srv].ss_family, SOCK_STREAM | SOCK_CLOEXEC |
 	    SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return 0;
-	if (connect(fd, (struct sockaddr *)&dns_cfg.ss, dns_cfg.sslen) < 0 &&
-	    errno != EINPROGRESS)
+	if (connect(fd, (struct sockaddr *)&dns_cfg.ss[srv],
+	    dns_cfg.sslen[srv]) < 0 && errno != EINPROGRESS)
 		goto out;
 	if (dns_wait_fd(fd, POLLOUT, deadline) <= 0)
 		goto out;
@@ -594,35 +597,36 @@ out:
 }
 
 /*
- * dns_exchange: UDP tries, TCP on truncation. 1 answer in m, 0 no
- * answer (timeout or network error).
+ * dns_exchange: UDP tries (rotating over the servers), TCP on
+ * truncation. 1 answer in m, 0 no answer (timeout or network error).
  */
 static int
 dns_exchange(const char *name, uint16_t type, struct dns_msg *m)
 {
 	uint8_t q[DNS_HDR + 260 + 4], ans[DNS_UDP_MAX];
 	uint16_t id = dns_random16();
-	int qlen, fd;
+	int qlen;
 	const char *why;
 
 	qlen = dns_build_query(q, sizeof(q), id, name, type);
-	if (qlen < 0)
+	if (qlen < 0 || dns_cfg.nservers == 0)
 		return 0;
-	fd = socket(dns_cfg.ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC |
-	    SOCK_NONBLOCK, 0);
-	if (fd < 0)
-		return 0;
-	/* connected: only the server's datagrams reach us */
-	if (connect(fd, (struct sockaddr *)&dns_cfg.ss, dns_cfg.sslen) < 0) {
-		close(fd);
-		return 0;
-	}
-	for (int t = 0; t < dns_cfg.tries; t++) {
+	for (int t = 0; t < dns_cfg.tries * dns_cfg.nservers; t++) {
+		int srv = t % dns_cfg.nservers, fd;
 		uint64_t deadline = time_mono_ms() +
 		    (uint64_t)dns_cfg.timeout_ms;
 
-		if (send(fd, q, (size_t)qlen, 0) < 0 && errno != ECONNREFUSED)
-			break;
+		fd = socket(dns_cfg.ss[srv].ss_family, SOCK_DGRAM |
+		    SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+		if (fd < 0)
+			return 0;
+		/* connected: only the server's datagrams reach us */
+		if (connect(fd, (struct sockaddr *)&dns_cfg.ss[srv],
+		    dns_cfg.sslen[srv]) < 0 ||
+		    send(fd, q, (size_t)qlen, 0) < 0) {
+			close(fd);
+			continue;
+		}
 		while (dns_wait_fd(fd, POLLIN, deadline) > 0) {
 			ssize_t r = recv(fd, ans, sizeof(ans), 0);
 
@@ -637,13 +641,13 @@ dns_exchange(const char *name, uint16_t type, struct dns_msg *m)
 			close(fd);
 			if (m->tc) {
 				dns_msg_free(m);
-				return dns_tcp(q, (size_t)qlen, id, name,
+				return dns_tcp(srv, q, (size_t)qlen, id, name,
 				    type, m);
 			}
 			return 1;
 		}
+		close(fd);
 	}
-	close(fd);
 	return 0;
 }
 

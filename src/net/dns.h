@@ -10,7 +10,8 @@
  * DNS_MAX_PTRS times (no loops), names are capped at 255 octets.
  *
  * The server is dns_server from the configuration (ip[:port]) when set,
- * else the first "nameserver" of /etc/resolv.conf, else 127.0.0.1.
+ * else the "nameserver" lines of /etc/resolv.conf (up to 3, tried in
+ * turn), else 127.0.0.1.
  * Thread-safe once dns_configure() has run.
  */
 #ifndef NET_DNS_H
