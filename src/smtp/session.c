@@ -24,6 +24,8 @@
  * domains only; %-hacks, bang paths, quoted '@'/'%', source routes and
  * address literals are "554 5.7.1 Relay access denied". Aliases that
  * point outside are forwarded through the queue for anyone.
+ * <postmaster> and postmaster@ any local domain nobody has reach the
+ * server's postmaster (RFC 5321 4.5.1), see sess_postmaster().
  *
  * Message text lines of any length are accepted and stored unchanged, as
  * Postfix does (it splits them only internally); only the total size is
@@ -640,6 +642,52 @@ sess_rcpt_add(struct smtp_session *s, const char *addr,
 	r->ndests = ndests;
 }
 
+/*
+ * The server's own postmaster (RFC 5321 4.5.1): postmaster at the
+ * hostname when that is a local domain, else at its nearest local parent
+ * domain (mail.example.org -> example.org), as Postfix reaches
+ * postmaster@$myhostname. 1 with the address in addr_r, 0 none, -1 the
+ * directory failed.
+ */
+static int
+sess_postmaster(struct smtp_session *s, char *addr_r, size_t len)
+{
+	const char *d = s->conf->hostname;
+	int r;
+
+	for (;;) {
+		r = dir_domain_is_local(s->srv->dir, d);
+		if (r < 0)
+			return -1;
+		if (r == 1) {
+			snprintf(addr_r, len, "postmaster@%s", d);
+			return 1;
+		}
+		d = strchr(d, '.');
+		if (d == NULL || strchr(d + 1, '.') == NULL)
+			return 0;
+		d++;
+	}
+}
+
+/*
+ * postmaster@<a local domain> that nobody has reaches the server's
+ * postmaster (RFC 5321 4.5.1 wants it at every domain served). 1 with
+ * dests, 0 not found either, -1 temporary.
+ */
+static int
+sess_postmaster_dests(struct smtp_session *s, const char *addr,
+    struct dir_dest **dests_r, size_t *n_r, const char **why_r)
+{
+	char pm[DIR_ADDR_MAX + 1];
+	int r;
+
+	r = sess_postmaster(s, pm, sizeof(pm));
+	if (r <= 0 || strcasecmp(pm, addr) == 0)
+		return r < 0 ? -1 : 0;
+	return dir_resolve(s->srv->dir, pm, dests_r, n_r, why_r);
+}
+
 static void
 cmd_rcpt(struct smtp_session *s, struct smtp_cmd *cmd)
 {
@@ -667,11 +715,16 @@ cmd_rcpt(struct smtp_session *s, struct smtp_cmd *cmd)
 	}
 	if (p->domain[0] == '\0') {
 		/* RFC 5321 4.1.1.3 <postmaster>: ours */
-		snprintf(addr, sizeof(addr), "postmaster@%s",
-		    s->conf->hostname);
-		if (addr_split(addr, p->local, sizeof(p->local), p->domain,
-		    sizeof(p->domain)) < 0) {
-			sess_rcpt_refuse(s, addr, "550 5.1.1 <postmaster>: "
+		r = sess_postmaster(s, addr, sizeof(addr));
+		if (r < 0) {
+			sess_rcpt_refuse(s, "postmaster", "451 4.3.0 "
+			    "<postmaster>: Temporary lookup failure");
+			return;
+		}
+		if (r == 0 || addr_split(addr, p->local, sizeof(p->local),
+		    p->domain, sizeof(p->domain)) < 0) {
+			sess_rcpt_refuse(s, "postmaster", "550 5.1.1 "
+			    "<postmaster>: "
 			    "Recipient address rejected: User unknown");
 			return;
 		}
@@ -720,6 +773,8 @@ cmd_rcpt(struct smtp_session *s, struct smtp_cmd *cmd)
 		return;
 	}
 	r = dir_resolve(s->srv->dir, addr, &dests, &n, &why);
+	if (r == 0 && strcasecmp(p->local, "postmaster") == 0)
+		r = sess_postmaster_dests(s, addr, &dests, &n, &why);
 	if (r < 0) {
 		if (why != NULL)
 			log_warn("%s smtp directory error=\"%s\"", s->sid, why);

@@ -310,6 +310,31 @@ class SmtpCompat(unittest.TestCase):
         # RFC 6531 4.3: the with-protocol is UTF8SMTP
         self.assertRegex(msg, rb"with UTF8SMTP ")
 
+    def test_postmaster_bare(self):
+        # RFC 5321 4.5.1: "RCPT TO:<Postmaster>" MUST be accepted
+        s = self.sess()
+        self.expect(s, "MAIL FROM:<a@example.net>", 250)
+        self.expect(s, "RCPT TO:<Postmaster>", 250, "2.1.5")
+        self.expect(s, "RCPT TO:<postmaster>", 250, "2.1.5")
+        self.expect(s, "RCPT TO:<POSTMASTER@example.org>", 250, "2.1.5")
+        before = self.count()
+        self.expect(s, "DATA", 354)
+        s.send(b"Subject: to postmaster\r\n\r\nhi\r\n.\r\n")
+        self.assertEqual(s.reply()[0], 250)
+        self.assertIn(b"Subject: to postmaster",
+                      self.last_message(before=before))
+
+    def test_postmaster_of_every_domain(self):
+        # RFC 5321 4.5.1: postmaster at every domain served. other.test
+        # has no postmaster of its own: it reaches the server's
+        # postmaster (Postfix needs an explicit virtual alias for this).
+        s = self.sess()
+        self.expect(s, "MAIL FROM:<a@example.net>", 250)
+        self.expect(s, "RCPT TO:<postmaster@other.test>", 250, "2.1.5")
+        self.expect(s, "RCPT TO:<PostMaster@Other.Test>", 250, "2.1.5")
+        # other local parts of that domain are still unknown
+        self.expect(s, "RCPT TO:<abuse@other.test>", 550, "5.1.1")
+
     # -- DATA -------------------------------------------------------------
     def _data(self, s, body, sender="a@example.net"):
         self.expect(s, "MAIL FROM:<%s>" % sender, 250)
