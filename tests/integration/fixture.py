@@ -51,13 +51,34 @@ LISTENERS = ("smtp", "smtps", "submission", "imaps", "imap", "pop3s",
 _lock = threading.Lock()
 
 
+_ports_given = set()
+
+
 def free_port():
-    """A currently free TCP port on 127.0.0.1."""
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
+    """A currently free TCP port on 127.0.0.1.
+
+    Picked at random from 10000-29999, below Linux's ephemeral range
+    (32768-60999): a port the kernel handed out for bind(0) is also what
+    it hands to outgoing connections, so it could be taken again before
+    the server binds it. Ports already given out by this process are not
+    given again; Facteur.start() retries with new ports if one is taken
+    all the same (another test process may pick it first)."""
+    import random
+    for _ in range(1000):
+        p = random.randint(10000, 29999)
+        if p in _ports_given:
+            continue
+        s = socket.socket()
+        try:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            s.bind(("127.0.0.1", p))
+        except OSError:
+            continue
+        finally:
+            s.close()
+        _ports_given.add(p)
+        return p
+    raise RuntimeError("no free port")
 
 
 def wait_port(port, host="127.0.0.1", timeout=15.0):
@@ -79,6 +100,10 @@ def wait_for(pred, timeout=10.0, interval=0.05):
         time.sleep(interval)
         v = pred()
     return v
+
+
+class PortTaken(RuntimeError):
+    """The server could not bind a port it was given."""
 
 
 class MariaDB:
@@ -151,6 +176,9 @@ class Facteur:
         self.db = db
         self.dir = os.path.join(SCRATCH, "f-%s-%d" % (name, os.getpid()))
         self.dbname = ("t_%s_%d" % (name, os.getpid())).replace("-", "_")[:60]
+        if conf.get("log_level") in ("warn", "error"):
+            raise ValueError("log_level must be info or debug: start-up "
+                             "waits for the worker's 'ready' line")
         self.extra_conf = conf
         self.proc = None
         self.ports = {}
@@ -176,9 +204,9 @@ class Facteur:
             fh.write(DB_PASSWORD + "\n")
         os.chmod(pwfile, 0o600)
         if not self.ports:
-            disabled = self.extra_conf.pop("disable", ())
+            self.disabled = self.extra_conf.pop("disable", ())
             for l in LISTENERS:
-                if l not in disabled:
+                if l not in self.disabled:
                     self.ports[l] = free_port()
         conf = {
             "hostname": self.hostname,
@@ -208,8 +236,37 @@ class Facteur:
         self.cli("db", "init")
 
     def start(self, wait=True):
+        for attempt in range(4):
+            try:
+                return self._start(wait)
+            except PortTaken:
+                # another test process took one of our ports between
+                # free_port() and bind(): new ports, same database
+                self.stop()
+                self.ports = {}
+                self._rewrite_ports()
+        return self._start(wait)
+
+    def _rewrite_ports(self):
+        for l in LISTENERS:
+            if (l not in getattr(self, "disabled", ()) and
+                    ("%s_listen" % l) not in self.extra_conf):
+                self.ports[l] = free_port()
+        with open(self.conf_path) as fh:
+            lines = fh.read().splitlines()
+        out = []
+        for line in lines:
+            k = line.split("=", 1)[0].strip()
+            if k.endswith("_listen") and k[:-7] in self.ports:
+                line = "%s = 127.0.0.1:%d" % (k, self.ports[k[:-7]])
+            out.append(line)
+        with open(self.conf_path, "w") as fh:
+            fh.write("\n".join(out) + "\n")
+
+    def _start(self, wait=True):
         if not os.path.exists(self.conf_path):
             self.write_conf()
+        self.log_offset = len(self.log())
         self.log_fh = open(self.logfile, "ab")
         cmd = [BIN, "serve", "-c", self.conf_path, "-f"]
         if os.environ.get("FACTEUR_VALGRIND"):
@@ -222,10 +279,23 @@ class Facteur:
         return self
 
     def wait_ready(self, timeout=20.0):
+        """Wait for this start's "worker ready" line (not just an open
+        port: another process could hold a port we were given)."""
+        deadline = time.time() + timeout
+        while True:
+            new = self.log()[self.log_offset:]
+            if "worker ready" in new:
+                break
+            if self.proc is not None and self.proc.poll() is not None:
+                if "Address already in use" in new:
+                    raise PortTaken(new)
+                raise RuntimeError("facteur exited (%s); log:\n%s" % (
+                    self.proc.returncode, new))
+            if time.time() > deadline:
+                raise RuntimeError("facteur not ready; log:\n%s" % new)
+            time.sleep(0.05)
         for l, p in self.ports.items():
-            if l == "admin" and not self._has_http():
-                continue
-            if not wait_port(p, timeout=timeout):
+            if not wait_port(p, timeout=max(1.0, deadline - time.time())):
                 raise RuntimeError("facteur did not listen on %s port %d; "
                                    "log:\n%s" % (l, p, self.log()))
 
