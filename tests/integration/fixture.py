@@ -316,13 +316,30 @@ class Facteur:
             self.log_fh = None
 
     def kill9(self):
-        """SIGKILL the supervisor and every worker it has."""
+        """SIGKILL the supervisor and every worker it has, and wait until
+        they are gone (their sockets closed), as after a power cut."""
         if self.proc:
             pid = self.proc.pid
-            subprocess.run(["pkill", "-9", "-P", str(pid)], check=False)
+            kids = self.worker_pids()
+            for k in kids:
+                try:
+                    os.kill(k, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
             self.proc.kill()
             self.proc.wait()
             self.proc = None
+
+            def gone(p):
+                try:
+                    with open("/proc/%d/stat" % p) as fh:
+                        return fh.read().split(") ", 1)[1][:1] in ("Z", "X")
+                except (FileNotFoundError, IndexError):
+                    return True
+            wait_for(lambda: all(gone(k) for k in kids), 10)
+            if getattr(self, "log_fh", None):
+                self.log_fh.close()
+                self.log_fh = None
 
     def worker_pids(self):
         if not self.proc:
