@@ -387,6 +387,8 @@ ap_mailbox(struct ap *a, addrlist_cb *cb, void *ctx)
 		else
 			host.len = AP_NIL;
 		ap_cfws(a);
+		if (a->broken)
+			host.len = AP_NIL;	/* comment left open */
 		return ap_emit(a, ADDRLIST_MAILBOX, name, route, mbox, host,
 		    cb, ctx);
 	}
@@ -416,16 +418,21 @@ ap_mailbox(struct ap *a, addrlist_cb *cb, void *ctx)
 	} else if (a->i < a->n && a->s[a->i] != ',' &&
 	    !(a->in_group && a->s[a->i] == ';')) {
 		/* words that are no address: Dovecot keeps the phrase as
-		 * the display name of a missing mailbox */
+		 * the display name of a missing mailbox, unless the phrase
+		 * is just the local part (then: a mailbox, no domain) */
 		a->i = start;
-		buf_reset(&a->tmp);
 		ap_cfws(a);
 		if (ap_phrase(a, &name) < 0)
 			return -1;
-		if (name.len == 0)
-			name.len = AP_NIL;
-		mbox.len = 0;
 		host.len = 0;
+		if (name.len == mbox.len && memcmp(a->tmp.data + name.off,
+		    a->tmp.data + mbox.off, mbox.len) == 0 && !a->broken) {
+			name.len = AP_NIL;
+		} else {
+			if (name.len == 0)
+				name.len = AP_NIL;
+			mbox.len = 0;
+		}
 		return ap_emit(a, ADDRLIST_MAILBOX, name, route, mbox, host,
 		    cb, ctx);
 	} else if (quoted && !a->have_cmt) {

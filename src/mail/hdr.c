@@ -105,11 +105,11 @@ hdr_iter_next(struct hdr_iter *it, struct hdr_field *f)
 		if (nend == pos)
 			continue;
 		vend = fend;
-		if (vend > colon + 1 && m[vend - 1] == '\n') {
+		if (vend > colon + 1 && m[vend - 1] == '\n')
 			vend--;
-			if (vend > colon + 1 && m[vend - 1] == '\r')
-				vend--;
-		}
+		/* every CR before the line end goes (as in Dovecot) */
+		while (vend > colon + 1 && m[vend - 1] == '\r')
+			vend--;
 		colon++;
 		while (colon < vend && hdr_is_wsp(m[colon]))
 			colon++;

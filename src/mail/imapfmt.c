@@ -475,10 +475,11 @@ imapfmt_body(struct buf *out, const struct mime_tree *t, int idx,
 	}
 	rfc822 = (p->flags & MIME_F_RFC822) != 0 && p->child >= 0;
 	deftype = (p->flags & MIME_F_DEFAULT_TYPE) != 0;
-	if ((p->flags & MIME_F_OVERFLOW) != 0 && !rfc822 &&
-	    (mime_str_is(t, p->type, "multipart") ||
-	    mime_str_is(t, p->type, "message"))) {
-		/* a container past the caps: opaque data */
+	if (!rfc822 && (mime_str_is(t, p->type, "multipart") ||
+	    ((p->flags & MIME_F_OVERFLOW) != 0 &&
+	    mime_str_is(t, p->type, "message")))) {
+		/* a container we could not open (past the caps, or
+		 * "multipart" without a subtype): opaque data */
 		if (buf_puts(out, "\"application\" \"octet-stream\"") < 0)
 			return -1;
 		text = false;

@@ -6,7 +6,7 @@
  * of the active multipart boundaries; each part's byte range is found by
  * the first line that opens or closes any active boundary (innermost
  * first, prefix match as RFC 2046 5.1.1 boundaries are chosen not to be
- * prefixes of each other). Work is O(size x depth): the depth is capped
+ * prefixes of each other; the longest match wins, as in Dovecot). Work is O(size x depth): the depth is capped
  * at MIME_MAX_DEPTH and the number of parts at MIME_MAX_PARTS; content
  * past a cap stays in the enclosing part's body. Memory: the part array,
  * a parameter array and one string pool, reused across messages.
@@ -248,8 +248,9 @@ full:
 		*v = mime_nil;
 		return false;
 	}
+	/* an empty value ("boundary=") is "" for Dovecot */
 	if (!mime_lex_token(l, &p, &n))
-		return false;
+		n = 0;
 	*v = mime_pool_add(c, p, n);
 	return v->off != MIME_NIL;
 }
@@ -257,6 +258,8 @@ full:
 struct mime_rawparam {
 	const char	*name;		/* base name, without "*N*" */
 	size_t		 namelen;
+	const char	*raw;		/* the name as written */
+	size_t		 rawlen;
 	struct mime_str	 value;
 	int		 section;	/* -1 plain, >= 0 RFC 2231 section */
 	bool		 ext;		/* ends in '*': %XX encoded */
@@ -325,8 +328,10 @@ mime_params(struct mime_ctx *c, struct mime_lex *l, uint32_t *first,
 		}
 		l->i++;
 		mime_lex_cfws(l);
-		/* a broken attribute ends the list, as in Dovecot */
-		if (!mime_lex_token(l, &p, &n))
+		/* a broken attribute ends the list, as in Dovecot (which
+		 * takes an empty name before '=') */
+		if (!mime_lex_token(l, &p, &n) &&
+		    (l->i >= l->n || l->s[l->i] != '='))
 			break;
 		mime_lex_cfws(l);
 		if (l->i >= l->n || l->s[l->i] != '=')
@@ -340,6 +345,8 @@ mime_params(struct mime_ctx *c, struct mime_lex *l, uint32_t *first,
 			break;
 		r->name = p;
 		r->namelen = n;
+		r->raw = p;
+		r->rawlen = n;
 		r->section = -1;
 		r->ext = false;
 		r->is2231 = false;
@@ -390,6 +397,17 @@ mime_params(struct mime_ctx *c, struct mime_lex *l, uint32_t *first,
 		    strncasecmp(raw[j].name, raw[i].name, raw[i].namelen) == 0;
 		    j++)
 			ext = ext || raw[j].ext;
+		if (raw[i].section != 0) {
+			/* no section 0: not a continuation, names kept */
+			size_t k;
+
+			for (k = i; k < j; k++)
+				if (mime_param_push(c, mime_pool_add(c,
+				    raw[k].raw, raw[k].rawlen),
+				    raw[k].value) < 0)
+					return;
+			continue;
+		}
 		start = pool->len;
 		if (buf_append(pool, raw[i].name, raw[i].namelen) < 0 ||
 		    (ext && buf_putc(pool, '*') < 0)) {
@@ -452,9 +470,9 @@ mime_field_ctype(struct mime_ctx *c, struct mime_part *p, const char *v,
 			mime_lex_cfws(&l);
 			ok = mime_lex_token(&l, &sp, &sn);
 			mime_lex_cfws(&l);
+			ok = ok && (l.i == l.n || l.s[l.i] == ';');
 		} else
-			ok = true;
-		ok = ok && (l.i == l.n || l.s[l.i] == ';');
+			ok = l.i == l.n;	/* "text" alone, no parameters */
 	}
 	p->flags &= ~MIME_F_DEFAULT_TYPE;
 	if (!ok) {
@@ -661,27 +679,33 @@ mime_new_part(struct mime_ctx *c, int parent, unsigned depth)
 	return (int)t->nparts++;
 }
 
-/* mime_bnd_match: boundary index matched by the line at pos, or -1. */
+/*
+ * mime_bnd_match: boundary index matched by the line at pos, or -1. The
+ * line only has to start with "--" boundary; when several active
+ * boundaries match, the longest wins, then the innermost (Dovecot's
+ * rule, so that nested boundaries that are prefixes of each other work).
+ */
 static int
 mime_bnd_match(const struct mime_ctx *c, size_t pos, bool *close_r)
 {
 	const char *m = c->m;
-	int i;
+	int i, best = -1;
 
 	if (c->len - pos < 2 || m[pos] != '-' || m[pos + 1] != '-')
 		return -1;
 	for (i = c->nbnd - 1; i >= 0; i--) {
-		size_t q = pos + 2 + c->bndlen[i];
-
 		if (c->len - pos - 2 >= c->bndlen[i] &&
+		    (best < 0 || c->bndlen[i] > c->bndlen[best]) &&
 		    memcmp(m + pos + 2, c->t->pool.data + c->bnd[i],
-		    c->bndlen[i]) == 0) {
-			*close_r = q + 1 < c->len && m[q] == '-' &&
-			    m[q + 1] == '-';
-			return i;
-		}
+		    c->bndlen[i]) == 0)
+			best = i;
 	}
-	return -1;
+	if (best >= 0) {
+		size_t q = pos + 2 + c->bndlen[best];
+
+		*close_r = q + 1 < c->len && m[q] == '-' && m[q + 1] == '-';
+	}
+	return best;
 }
 
 /*
@@ -767,6 +791,33 @@ mime_empty_child(struct mime_ctx *c, int idx, size_t at)
 	p->body_off = at;
 	c->t->parts[idx].child = ch;
 	c->t->parts[idx].nchildren = 1;
+}
+
+/* mime_empty_container: a multipart or message/rfc822 part cut off by a
+ * boundary still gets its (empty) child, as Dovecot reports it */
+static void
+mime_empty_container(struct mime_ctx *c, int idx, size_t at)
+{
+	struct mime_part *p = &c->t->parts[idx];
+	int ch;
+
+	if (p->depth >= MIME_MAX_DEPTH)
+		return;
+	if (mime_str_is(c->t, p->type, "multipart") && p->subtype.len > 0) {
+		p->flags |= MIME_F_MULTIPART;
+		mime_empty_child(c, idx, at);
+	} else if (mime_str_is(c->t, p->type, "message") &&
+	    mime_str_is(c->t, p->subtype, "rfc822")) {
+		ch = mime_new_part(c, idx, p->depth + 1);
+		if (ch < 0)
+			return;
+		p = &c->t->parts[idx];
+		p->flags |= MIME_F_RFC822;
+		p->child = ch;
+		p->nchildren = 1;
+		c->t->parts[ch].hdr_off = at;
+		c->t->parts[ch].body_off = at;
+	}
 }
 
 static size_t mime_part(struct mime_ctx *, int, size_t, int *, bool *);
@@ -879,9 +930,10 @@ mime_part(struct mime_ctx *c, int idx, size_t off, int *hit_r,
 		*close_r = close;
 		c->notrim_at = SIZE_MAX;
 		mime_set_body(c, idx, body, body, hit);
+		mime_empty_container(c, idx, body);
 		return body;
 	}
-	if (mime_str_is(c->t, p->type, "multipart")) {
+	if (mime_str_is(c->t, p->type, "multipart") && p->subtype.len > 0) {
 		if (depth >= MIME_MAX_DEPTH || c->nbnd >= MIME_MAX_DEPTH) {
 			p->flags |= MIME_F_OVERFLOW;
 			c->t->overflow = true;

@@ -322,6 +322,9 @@ static const char *const corpus[] = {
 	"8bit-disposition", "routes", "nul-fields", "dsn", "signed",
 	"calendar", "nested-rfc822", "utf8-filename", "mixed-eol",
 	"message-types", "folded-ctype", "empty-boundary", "no-final-nl",
+	"cr-before-lf", "rfc2231-no-section0", "empty-boundary-token",
+	"rfc822-empty", "containers-cut", "ctype-type-semicolon", "addr-junk",
+	"addr-open-comment", "multipart-no-subtype", "param-empty-name",
 };
 
 START_TEST(test_corpus_dovecot)
