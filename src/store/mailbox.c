@@ -2267,6 +2267,13 @@ mbox_move(struct mbox *mb, const uint32_t *idx, size_t n, const char *dest,
 enum ferr
 mstore_status(struct mstore *st, const char *name, struct mbox_status *s)
 {
+	return mstore_status_items(st, name, true, s);
+}
+
+enum ferr
+mstore_status_items(struct mstore *st, const char *name, bool want_size,
+    struct mbox_status *s)
+{
 	struct mbox *mb;
 	enum ferr e;
 	uint32_t i;
@@ -2276,11 +2283,14 @@ mstore_status(struct mstore *st, const char *name, struct mbox_status *s)
 	if (e != FERR_NONE)
 		return e;
 	s->messages = mb->n;
-	s->recent = mbox_recent_count(mb);
+	for (i = 0; i < mb->n; i++) {
+		if (mb->recs[i].state & R_IN_NEW)
+			s->recent++;
+	}
 	s->uidnext = mb->uidnext;
 	s->uidvalidity = mb->uidvalidity;
 	s->unseen = mbox_unseen_count(mb);
-	for (i = 0; i < mb->n; i++) {
+	for (i = 0; want_size && i < mb->n; i++) {
 		uint64_t v;
 
 		if (mbox_msg_vsize(mb, i, &v) == FERR_NONE)

@@ -216,6 +216,14 @@ struct mbox_status {
  */
 enum ferr mstore_status(struct mstore *st, const char *name,
     struct mbox_status *status_r) __attribute__((warn_unused_result));
+/*
+ * mstore_status_items: the same, computing status_r->size only when
+ * want_size (STATUS SIZE): a folder whose file names lack W= (not made by
+ * Dovecot or facteur) needs every message read once for it.
+ */
+enum ferr mstore_status_items(struct mstore *st, const char *name,
+    bool want_size, struct mbox_status *status_r)
+    __attribute__((warn_unused_result));
 
 /*
  * mstore_quota: usage and limits from maildirsize (recalculated from the

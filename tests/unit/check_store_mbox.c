@@ -853,6 +853,40 @@ START_TEST(test_stale_uidlist_lock)
 }
 END_TEST
 
+START_TEST(test_status)
+{
+	struct mstore *st = open_store(0);
+	struct mbox_status s;
+	struct mbox *mb;
+
+	deliver("Subject: 1\n\n1\n");
+	deliver("Subject: 2\n\n2\n");
+	ck_assert_int_eq(mstore_status(st, "INBOX", &s), FERR_NONE);
+	ck_assert_uint_eq(s.messages, 2);
+	ck_assert_uint_eq(s.recent, 2);	/* still in new/ */
+	ck_assert_uint_eq(s.unseen, 2);
+	ck_assert_uint_eq(s.uidnext, 3);
+	ck_assert_uint_eq(s.size, 2 * (14 + 3));
+	ck_assert_int_eq(count_dir(md, "new"), 2);	/* STATUS moves nothing */
+	/* again (now possibly from the snapshot) */
+	ck_assert_int_eq(mstore_status_items(st, "INBOX", false, &s),
+	    FERR_NONE);
+	ck_assert_uint_eq(s.recent, 2);
+	ck_assert_uint_eq(s.size, 0);
+	ck_assert_int_eq(mbox_open(st, "INBOX", 0, &mb), FERR_NONE);
+	ck_assert_uint_eq(mbox_recent_count(mb), 2);
+	ck_assert_int_eq(mbox_store(mb, 0, MBOX_STORE_ADD, MBOX_F_SEEN, 0),
+	    FERR_NONE);
+	mbox_close(&mb);
+	ck_assert_int_eq(mstore_status(st, "INBOX", &s), FERR_NONE);
+	ck_assert_uint_eq(s.recent, 0);
+	ck_assert_uint_eq(s.unseen, 1);
+	ck_assert_int_eq(mstore_status(st, "Nope", &s), FERR_NOTFOUND);
+	ck_assert_int_eq(mstore_status(st, "../x", &s), FERR_INVALID);
+	mstore_close(&st);
+}
+END_TEST
+
 static Suite *
 make_suite(void)
 {
@@ -875,6 +909,7 @@ make_suite(void)
 	tcase_add_test(tc, test_rename_inbox);
 	tcase_add_test(tc, test_uidlist_kept_records);
 	tcase_add_test(tc, test_notify);
+	tcase_add_test(tc, test_status);
 	tcase_add_test(tc, test_snapshot);
 	tcase_add_test(tc, test_gone_kept_then_reported);
 	tcase_add_test(tc, test_uidlist_v1_folder);
