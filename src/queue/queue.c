@@ -7,8 +7,9 @@
  * due message ids to a pool of QUEUE_WORKERS delivery threads (the
  * global concurrency limit). A worker owns its message until done: it
  * groups the due recipients by domain, takes a per-domain slot (at most
- * QUEUE_PER_DOMAIN sessions per domain at once; a busy domain is left
- * for the next round), runs one SMTP transaction per domain, and
+ * QUEUE_PER_DOMAIN sessions per domain at once; a message that finds its
+ * domain full waits, still owned, and is handed the next slot that
+ * frees), runs one SMTP transaction per domain, and
  * rewrites the envelope durably after each, so a recipient a server
  * accepted is never sent again, whatever happens next.
  *
@@ -65,12 +66,17 @@ struct queue_dom {
 	int	 n;
 };
 
+/* a message that found its domain at the limit, until a slot frees */
+struct queue_wait {
+	char	*id;
+	char	 domain[DNS_NAME_MAX + 1];
+};
+
 static struct {
 	pthread_mutex_t	 mu;
 	pthread_cond_t	 sched_cv;
 	pthread_cond_t	 work_cv;
 	bool		 started, stop, wake;
-	bool		 skip_pending;	/* a domain was at its limit */
 	int64_t		 hint;		/* earliest due time workers left */
 	char		*qdir;
 	char		*hostname;
@@ -93,6 +99,8 @@ static struct {
 	size_t		 nbusy;
 	struct queue_dom *doms;
 	size_t		 ndoms;
+	struct queue_wait *waits;
+	size_t		 nwaits;
 	struct queue_cache *cache;
 	size_t		 ncache;
 } q = {
@@ -237,6 +245,25 @@ queue_dom_acquire(const char *domain)
 	return ok;
 }
 
+/* caller holds q.mu: sessions open to domain */
+static int
+queue_dom_count(const char *domain)
+{
+	for (size_t i = 0; i < q.ndoms; i++)
+		if (str_ieq(q.doms[i].name, domain))
+			return q.doms[i].n;
+	return 0;
+}
+
+/* caller holds q.mu: append id (ownership passes) to the jobs */
+static void
+queue_push_job(char *id)
+{
+	q.jobs = xreallocarray(q.jobs, q.njobs + 1, sizeof(*q.jobs));
+	q.jobs[q.njobs++] = id;
+	pthread_cond_signal(&q.work_cv);
+}
+
 static void
 queue_dom_release(const char *domain)
 {
@@ -246,6 +273,14 @@ queue_dom_release(const char *domain)
 			continue;
 		if (--q.doms[i].n == 0)
 			q.doms[i] = q.doms[--q.ndoms];
+		break;
+	}
+	/* the freed slot goes to one message waiting for it */
+	for (size_t i = 0; i < q.nwaits; i++) {
+		if (!str_ieq(q.waits[i].domain, domain))
+			continue;
+		queue_push_job(q.waits[i].id);
+		q.waits[i] = q.waits[--q.nwaits];
 		break;
 	}
 	pthread_mutex_unlock(&q.mu);
@@ -430,11 +465,12 @@ queue_apply(struct qenv *e, struct mta_job *job, const size_t *idx,
 
 /*
  * queue_process: one delivery round for message id. Returns true when a
- * domain was skipped for its concurrency limit (rescan soon); *due_r
- * gets the message's next due time (INT64_MAX when gone).
+ * domain was skipped for its concurrency limit (its name in skipped, of
+ * DNS_NAME_MAX + 1 bytes); *due_r gets the message's next due time
+ * (INT64_MAX when gone).
  */
 static bool
-queue_process(const char *id, int64_t *due_r)
+queue_process(const char *id, int64_t *due_r, char *skipped_dom)
 {
 	struct qenv e;
 	const char *why, *content;
@@ -492,6 +528,9 @@ queue_process(const char *id, int64_t *due_r)
 		size_t *idx, n = 0;
 
 		if (!queue_dom_acquire(doms[di])) {
+			if (!skipped)
+				str_copy(skipped_dom, doms[di],
+				    DNS_NAME_MAX + 1);
 			skipped = true;
 			continue;
 		}
@@ -595,7 +634,7 @@ queue_worker(void *arg)
 	(void)arg;
 	pthread_mutex_lock(&q.mu);
 	for (;;) {
-		char *id;
+		char *id, skipped_dom[DNS_NAME_MAX + 1];
 		bool skipped;
 		int64_t due;
 
@@ -607,23 +646,34 @@ queue_worker(void *arg)
 		memmove(q.jobs, q.jobs + 1, (q.njobs - 1) * sizeof(*q.jobs));
 		q.njobs--;
 		pthread_mutex_unlock(&q.mu);
-		skipped = queue_process(id, &due);
+		skipped = queue_process(id, &due, skipped_dom);
+		pthread_mutex_lock(&q.mu);
+		if (skipped) {
+			/* stays busy: back to the jobs at once if a slot
+			 * freed meanwhile, else when queue_dom_release frees
+			 * one (both under q.mu: no wake-up is lost) */
+			if (queue_dom_count(skipped_dom) < QUEUE_PER_DOMAIN) {
+				queue_push_job(id);
+			} else {
+				q.waits = xreallocarray(q.waits, q.nwaits + 1,
+				    sizeof(*q.waits));
+				q.waits[q.nwaits].id = id;
+				str_copy(q.waits[q.nwaits].domain, skipped_dom,
+				    sizeof(q.waits[0].domain));
+				q.nwaits++;
+			}
+			continue;
+		}
 		/* still due right after a round: the work could not be done
-		 * (a bounce that could not be handed over, a busy domain);
-		 * do not spin on it */
+		 * (a bounce that could not be handed over); do not spin */
 		if (due <= (int64_t)time(NULL))
 			due = (int64_t)time(NULL) + QUEUE_RESCAN_S;
-		pthread_mutex_lock(&q.mu);
 		if (due < q.hint) {
 			q.hint = due;
 			pthread_cond_signal(&q.sched_cv);
 		}
 		queue_unbusy(id);
 		free(id);
-		/* a slot frees up soon: the scheduler polls every second
-		 * meanwhile (waking it now would only spin) */
-		if (skipped)
-			q.skip_pending = true;
 	}
 	pthread_mutex_unlock(&q.mu);
 	return NULL;
@@ -696,9 +746,6 @@ queue_scheduler(void *arg)
 		}
 		q.wake = false;
 		q.hint = INT64_MAX;
-		if (q.skip_pending && next > (int64_t)now + 1)
-			next = (int64_t)now + 1;
-		q.skip_pending = false;
 		pthread_mutex_unlock(&q.mu);
 		if (qfile_list(q.qdir, &ids, &n) < 0)
 			log_error("queue scan %s/env: %s", q.qdir,
@@ -723,13 +770,10 @@ queue_scheduler(void *arg)
 				continue;
 			}
 			pthread_mutex_lock(&q.mu);
-			q.jobs = xreallocarray(q.jobs, q.njobs + 1,
-			    sizeof(*q.jobs));
-			q.jobs[q.njobs++] = xstrdup(ids[i]);
 			q.busy = xreallocarray(q.busy, q.nbusy + 1,
 			    sizeof(*q.busy));
 			q.busy[q.nbusy++] = xstrdup(ids[i]);
-			pthread_cond_signal(&q.work_cv);
+			queue_push_job(xstrdup(ids[i]));
 			pthread_mutex_unlock(&q.mu);
 			/* the worker rewrites the file: re-read next time */
 			queue_cache_get(ids[i])->due = -1;
@@ -966,6 +1010,11 @@ queue_stop(void)
 	free(q.jobs);
 	q.jobs = NULL;
 	q.njobs = 0;
+	for (size_t i = 0; i < q.nwaits; i++)
+		free(q.waits[i].id);
+	free(q.waits);
+	q.waits = NULL;
+	q.nwaits = 0;
 	for (size_t i = 0; i < q.nbusy; i++)
 		free(q.busy[i]);
 	free(q.busy);

@@ -557,7 +557,8 @@ class QueueDelivery(unittest.TestCase):
             self.submit("b@backup.test")
             self.assertTrue(wait_for(lambda: rx.count_for("b@backup.test"),
                                      20), self.f.log()[-3000:])
-            self.assertIn("relay=alias-mx9.test[127.0.0.9]", self.f.log())
+            self.assertTrue(wait_for(lambda: "relay=alias-mx9.test[127.0.0.9]"
+                                     in self.f.log(), 10))
         finally:
             rx.stop()
 
@@ -569,6 +570,8 @@ class QueueDelivery(unittest.TestCase):
                                      20), self.f.log()[-3000:])
             self.assertFalse(rx.messages[0]["tls"])
             self.assertEqual(rx.count_for("t@badtls.test"), 1)
+            self.assertTrue(wait_for(lambda: "delivered to=<t@badtls.test>"
+                                     in self.f.log(), 10))
             log = self.f.log()
             self.assertIn("smtp-out tls-failed relay=mx11.test[127.0.0.11]",
                           log)
@@ -602,7 +605,8 @@ class QueueDelivery(unittest.TestCase):
             self.assertTrue(wait_for(lambda: rx.count_for("t@big.test"),
                                      20), self.f.log()[-3000:])
             self.assertIn("big.test.", self.dns.zone.tcp_queries)
-            self.assertIn("relay=mx13.test[127.0.0.13]", self.f.log())
+            self.assertTrue(wait_for(lambda: "relay=mx13.test[127.0.0.13]"
+                                     in self.f.log(), 10))
         finally:
             rx.stop()
 
@@ -613,8 +617,8 @@ class QueueDelivery(unittest.TestCase):
             self.submit("six@v6only.test")
             self.assertTrue(wait_for(lambda: rx.count_for("six@v6only.test"),
                                      20), self.f.log()[-3000:])
-            self.assertIn("relay=mxv6.test[::1]:%d" % self.port,
-                          self.f.log())
+            self.assertTrue(wait_for(lambda: "relay=mxv6.test[::1]:%d"
+                                     % self.port in self.f.log(), 10))
         finally:
             rx.stop()
 

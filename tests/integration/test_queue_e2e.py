@@ -56,6 +56,8 @@ class QueueTwoFacteurs(unittest.TestCase):
         self.assertIn(b"Subject: e2e-hello", msg)
         self.assertIn(b"\n.dot line", msg)
         self.assertIn(b"Hello Bob.", msg)
+        self.assertTrue(wait_for(lambda: "delivered to=<bob@other.test>"
+                                 in self.tx.log(), 10))
         log = self.tx.log()
         self.assertRegex(log, r"smtp-out delivered to=<bob@other.test> "
                          r"relay=mx.other.test\[127.0.0.1\]:%d "

@@ -71,6 +71,8 @@ class QueueRelayhost(unittest.TestCase):
             # AUTH came only after STARTTLS
             cmds = [c.split()[0].upper() for c in rx.commands]
             self.assertLess(cmds.index("STARTTLS"), cmds.index("AUTH"))
+            self.assertTrue(wait_for(lambda: "delivered to=<someone@"
+                                     "anywhere.test>" in self.f.log(), 10))
             log = self.f.log()
             self.assertRegex(log, r"delivered to=<someone@anywhere.test> "
                              r"relay=127.0.0.13\[127.0.0.13\]:%d tls=TLSv1"
