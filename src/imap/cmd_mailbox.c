@@ -413,6 +413,7 @@ imap_cmd_status(struct imap_session *s, const struct imap_arg *args,
 	struct mbox_status st;
 	const struct imap_arg *it;
 	size_t i, off = 0;
+	bool want_size = false;
 	enum ferr e;
 	int k;
 
@@ -429,8 +430,10 @@ imap_cmd_status(struct imap_session *s, const struct imap_arg *args,
 		    str_ieq(it->str, "UIDVALIDITY") ||
 		    str_ieq(it->str, "UNSEEN") || str_ieq(it->str, "SIZE")))
 			return imap_bad(s, "Invalid STATUS item");
+		if (str_ieq(it->str, "SIZE"))
+			want_size = true;
 	}
-	e = mstore_status(s->st, name, &st);
+	e = mstore_status_items(s->st, name, want_size, &st);
 	if (e == FERR_NOTFOUND)
 		return imap_tagged(s, "NO", "[NONEXISTENT] Mailbox doesn't "
 		    "exist: %s", name);

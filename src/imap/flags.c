@@ -114,7 +114,8 @@ imap_write_flags(struct imap_session *s, unsigned flags, uint32_t keywords)
 		first = false;
 	}
 	for (i = 0; i < nkw && i < 32; i++) {
-		if ((keywords & (1u << i)) == 0)
+		/* NULL: an index Dovecot left unused */
+		if ((keywords & (1u << i)) == 0 || names[i] == NULL)
 			continue;
 		if (!first)
 			conn_write(s->c, " ", 1);
@@ -134,6 +135,8 @@ imap_send_flags_lists(struct imap_session *s)
 	conn_puts(s->c, "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen "
 	    "\\Draft");
 	for (i = 0; i < nkw; i++) {
+		if (names[i] == NULL)
+			continue;
 		conn_write(s->c, " ", 1);
 		conn_puts(s->c, names[i]);
 	}
@@ -144,6 +147,8 @@ imap_send_flags_lists(struct imap_session *s)
 	conn_puts(s->c, "* OK [PERMANENTFLAGS (\\Answered \\Flagged "
 	    "\\Deleted \\Seen \\Draft");
 	for (i = 0; i < nkw; i++) {
+		if (names[i] == NULL)
+			continue;
 		conn_write(s->c, " ", 1);
 		conn_puts(s->c, names[i]);
 	}
