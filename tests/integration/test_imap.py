@@ -678,6 +678,29 @@ class TestImapLarge(ImapBase):
         self.assertNotEqual(data[0], b"")
         m.logout()
 
+    def test_dovecot_keywords_with_gaps(self):
+        """A folder Dovecot left behind: dovecot-keywords with an unused
+        index, a message file carrying keyword letters a and c."""
+        m = self.imaps()
+        self.assertEqual(m.create("Migrated")[0], "OK")
+        d = self.f.maildir(USER, "Migrated")
+        with open(os.path.join(d, "dovecot-keywords"), "w") as fh:
+            fh.write("0 $Label1\n2 Work\n")
+        name = os.path.join(d, "cur", "1700000000.M1P1.old,S=20:2,Sac")
+        with open(name, "wb") as fh:
+            fh.write(b"Subject: old\n\nbody\n")
+        os.chmod(d + "/dovecot-keywords", 0o666)
+        typ, data = m.select("Migrated")
+        self.assertEqual(typ, "OK")
+        flags = b" ".join(m.untagged_responses.get("FLAGS", []))
+        self.assertIn(b"$Label1", flags)
+        self.assertIn(b"Work", flags)
+        typ, data = m.fetch("1", "(FLAGS)")
+        self.assertIn(b"$Label1", data[0])
+        self.assertIn(b"Work", data[0])
+        self.assertIn(b"\\Seen", data[0])
+        m.logout()
+
     def test_quota_and_literal_errors(self):
         m = self.imaps("q@example.org", "q-pw-123")
         small = b"Subject: s\r\n\r\nx\r\n"
