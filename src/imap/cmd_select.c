@@ -96,6 +96,11 @@ imap_seqset_arg(struct imap_session *s, const struct imap_arg *a,
 		return 0;
 	}
 	for (i = 0; i < set->n; i++) {
+		/* "1:*" in an empty mailbox is common (clients syncing
+		 * flags): an empty set, not an error */
+		if (count == 0 && (set->r[i].lo == SEQSET_STAR ||
+		    set->r[i].hi == SEQSET_STAR))
+			continue;
 		if ((set->r[i].lo != SEQSET_STAR && set->r[i].lo > count) ||
 		    (set->r[i].hi != SEQSET_STAR && set->r[i].hi > count)) {
 			seqset_free(set);

@@ -412,6 +412,12 @@ class TestImapChanges(ImapBase):
         self.assertIn(b"n BAD", c.until_tagged("n")[-1])
         c.send("n2 SELECT INBOX\r\n")
         c.until_tagged("n2")
+        c.send("n2b SELECT Sent\r\n")
+        c.until_tagged("n2b")
+        c.send("n2c FETCH 1:* (FLAGS)\r\n")     # empty mailbox: no error
+        self.assertIn(b"n2c OK", c.until_tagged("n2c")[-1])
+        c.send("n2d SELECT INBOX\r\n")
+        c.until_tagged("n2d")
         c.send("n3 FETCH 9999 (FLAGS)\r\n")
         self.assertIn(b"n3 BAD [CLIENTBUG]", c.until_tagged("n3")[-1])
         c.send("o LOGOUT\r\n")
