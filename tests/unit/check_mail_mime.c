@@ -911,6 +911,57 @@ START_TEST(test_search)
 }
 END_TEST
 
+START_TEST(test_search_charsets)
+{
+	const char *m =
+	    "From: =?iso-8859-1?q?J=F6rg?= <j@example.de>\n"
+	    "Subject: =?windows-1252?q?=93Caf=E9=94?=\n"
+	    "Content-Type: multipart/mixed; boundary=b\n\n"
+	    "--b\nContent-Type: text/plain; charset=iso-8859-1\n"
+	    "Content-Transfer-Encoding: quoted-printable\n\n"
+	    "Gr=FC=DFe aus K=F6ln=\n und Umgebung\n"
+	    "--b\nContent-Type: text/plain; charset=windows-1252\n"
+	    "Content-Transfer-Encoding: base64\n\n"
+	    "gFByZWlzOiAxMCCA\n"
+	    "--b\nContent-Type: text/plain; charset=x-unknown-cs\n\n"
+	    "unknown but ascii\n"
+	    "--b\nContent-Type: application/octet-stream\n\n"
+	    "secretword\n"
+	    "--b--\n";
+	struct mime_tree t;
+	struct msearch s;
+
+	mime_tree_init(&t);
+	ck_assert_int_eq(mime_parse(&t, m, strlen(m)), 0);
+	msearch_init(&s, "j\xc3\x96RG", 5);
+	ck_assert_int_eq(msearch_header(&s, m, strlen(m), "from"), 1);
+	msearch_free(&s);
+	msearch_init(&s, "\xe2\x80\x9c" "caf\xc3\x89", 8);
+	ck_assert_int_eq(msearch_header(&s, m, strlen(m), "subject"), 1);
+	msearch_free(&s);
+	/* a soft line break joins "Köln" and "und" */
+	msearch_init(&s, "K\xc3\xb6ln und", 9);
+	ck_assert_int_eq(msearch_body(&s, &t), 1);
+	msearch_free(&s);
+	msearch_init(&s, "GR\xc3\x9c\xc3\x9f" "E", 6);
+	ck_assert_int_eq(msearch_body(&s, &t), 1);
+	msearch_free(&s);
+	/* cp1252 0x80 is the euro sign */
+	msearch_init(&s, "\xe2\x82\xac" "Preis: 10 \xe2\x82\xac", 16);
+	ck_assert_int_eq(msearch_body(&s, &t), 1);
+	msearch_free(&s);
+	msearch_init(&s, "unknown but", 11);
+	ck_assert_int_eq(msearch_body(&s, &t), 1);
+	msearch_free(&s);
+	/* non-text parts are not searched */
+	msearch_init(&s, "secretword", 10);
+	ck_assert_int_eq(msearch_body(&s, &t), 0);
+	ck_assert_int_eq(msearch_text(&s, &t), 0);
+	msearch_free(&s);
+	mime_tree_free(&t);
+}
+END_TEST
+
 START_TEST(test_qp)
 {
 	struct buf b;
@@ -964,6 +1015,7 @@ make_suite(void)
 
 	tc = tcase_create("search");
 	tcase_add_test(tc, test_search);
+	tcase_add_test(tc, test_search_charsets);
 	tcase_add_test(tc, test_qp);
 	suite_add_tcase(s, tc);
 	return s;
