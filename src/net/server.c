@@ -9,8 +9,10 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,8 +39,7 @@ static struct ipent *srv_iptab[IPTAB_SIZE];
 static unsigned srv_active;
 static struct server_limits srv_limits;
 static volatile int srv_stopping;
-static int srv_fds[LK_COUNT * 4];
-static size_t srv_nfds;
+static int srv_stop_pipe[2] = { -1, -1 };
 
 static const char *const lk_names[LK_COUNT] = {
 	"smtp", "smtps", "submission", "imaps", "imap", "pop3s", "pop3",
@@ -241,11 +242,27 @@ srv_accept_thread(void *arg)
 		unsigned active;
 		int fd;
 
+		{
+			struct pollfd pfd[2] = {
+				{ .fd = l->fd, .events = POLLIN },
+				{ .fd = srv_stop_pipe[0], .events = POLLIN },
+			};
+
+			if (poll(pfd, 2, -1) < 0 && errno != EINTR)
+				usleep(10000);
+			if (srv_stopping || pfd[1].revents != 0)
+				break;
+			if ((pfd[0].revents & POLLIN) == 0)
+				continue;
+		}
 		fd = accept4(l->fd, NULL, NULL, SOCK_CLOEXEC);
 		if (fd < 0) {
 			if (srv_stopping)
 				break;
-			if (errno == EINTR || errno == ECONNABORTED)
+			/* EAGAIN: another process (a worker during a reload)
+			 * took the connection first */
+			if (errno == EINTR || errno == ECONNABORTED ||
+			    errno == EAGAIN || errno == EWOULDBLOCK)
 				continue;
 			if (errno == EMFILE || errno == ENFILE ||
 			    errno == ENOBUFS || errno == ENOMEM) {
@@ -283,6 +300,8 @@ srv_accept_thread(void *arg)
 		}
 	}
 	pthread_attr_destroy(&attr);
+	/* this process's copy only: the socket lives on in the supervisor */
+	close(l->fd);
 	return NULL;
 }
 
@@ -294,14 +313,20 @@ server_start(const struct server_listener *l, size_t n,
 	size_t i;
 
 	srv_limits = *lim;
+	if (pipe2(srv_stop_pipe, O_CLOEXEC) < 0)
+		return -1;
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	pthread_attr_setstacksize(&attr, 64 * 1024);
 	for (i = 0; i < n; i++) {
 		pthread_t tid;
 
-		if (srv_nfds < sizeof(srv_fds) / sizeof(srv_fds[0]))
-			srv_fds[srv_nfds++] = l[i].fd;
+		/* never block in accept(): the socket is shared with the
+		 * supervisor and, during a reload, with the next worker */
+		int fl = fcntl(l[i].fd, F_GETFL);
+
+		if (fl >= 0)
+			(void)fcntl(l[i].fd, F_SETFL, fl | O_NONBLOCK);
 		if (pthread_create(&tid, &attr, srv_accept_thread,
 		    (void *)&l[i]) != 0) {
 			pthread_attr_destroy(&attr);
@@ -315,14 +340,14 @@ server_start(const struct server_listener *l, size_t n,
 void
 server_stop(void)
 {
-	size_t i;
-
-	/* shutdown() wakes the accept threads; close() gives the port back
-	 * at once, so a new server can bind it while sessions drain here */
+	/*
+	 * Never shutdown() a listening socket here: it is one socket shared
+	 * with the supervisor and the next worker, and shutdown() would
+	 * stop it for all of them. The accept threads wake on the pipe and
+	 * close this process's copies, so the port is free again as soon
+	 * as no other process holds it.
+	 */
 	srv_stopping = 1;
-	for (i = 0; i < srv_nfds; i++)
-		shutdown(srv_fds[i], SHUT_RDWR);
-	for (i = 0; i < srv_nfds; i++)
-		close(srv_fds[i]);
-	srv_nfds = 0;
+	if (srv_stop_pipe[1] >= 0)
+		(void)!write(srv_stop_pipe[1], "x", 1);
 }
