@@ -54,7 +54,9 @@
 #include "core/timeutil.h"
 #include "core/xmalloc.h"
 #include "directory/dir.h"
+#include "directory/dkimkeys.h"
 #include "mail/addr.h"
+#include "mailauth/mailauth.h"
 #include "net/conn.h"
 #include "net/server.h"
 #include "smtp/smtp.h"
@@ -812,6 +814,70 @@ accept:
 	sess_reply(s, "250 2.1.5 Ok");
 }
 
+/* DKIM-sign content with the newest key of each algorithm of domain
+ * into out; nothing when the domain has no key. */
+static void
+sess_dkim_sign(struct smtp_session *s, const char *domain,
+    const char *content, size_t len, struct buf *out)
+{
+	struct dir_dkim_key k[DIR_DKIM_SIGNING_MAX];
+	struct mailauth_key mk;
+	const char *why = NULL;
+	size_t n = 0, i;
+
+	if (dir_dkim_signing_keys(s->srv->dir, domain, k,
+	    DIR_DKIM_SIGNING_MAX, &n) < 0)
+		log_warn("%s smtp dkim domain=%s result=tempfail "
+		    "reason=\"directory unavailable\"", s->sid, domain);
+	for (i = 0; i < n; i++) {
+		mk.domain = k[i].domain;
+		mk.selector = k[i].selector;
+		mk.pem = k[i].private_key;
+		if (mailauth_sign(&mk, content, len, 0, out, &why) < 0)
+			log_warn("%s smtp dkim domain=%s selector=%s "
+			    "result=error reason=\"%s\"", s->sid, domain,
+			    k[i].selector, why);
+		else
+			log_info("%s smtp dkim signed domain=%s selector=%s",
+			    s->sid, k[i].domain, k[i].selector);
+		dir_dkim_key_free(&k[i]);
+	}
+}
+
+/*
+ * The domain to sign with: the From domain of an authenticated
+ * submission, the domain of the local address that forwards it
+ * otherwise; NULL when nothing leaves (no remote target).
+ */
+static const char *
+sess_dkim_domain(struct smtp_session *s, const char *content, size_t len,
+    char dom[256])
+{
+	const char *at;
+	size_t i, j;
+
+	if (s->authed) {
+		char doms[1][256];
+
+		if (mailauth_from_domains(content, len, doms, 1) != 1)
+			return NULL;
+		str_copy(dom, doms[0], 256);
+		return dom;
+	}
+	for (i = 0; i < s->nrcpts; i++) {
+		for (j = 0; j < s->rcpts[i].ndests; j++) {
+			if (s->rcpts[i].dests[j].local)
+				continue;
+			at = strrchr(s->rcpts[i].addr, '@');
+			if (at == NULL)
+				return NULL;
+			str_copy(dom, at + 1, 256);
+			return dom;
+		}
+	}
+	return NULL;
+}
+
 /* The message is complete: check what the reader flagged, deliver. */
 static void
 sess_finish_message(struct smtp_session *s)
@@ -821,10 +887,14 @@ sess_finish_message(struct smtp_session *s)
 	struct buf hdr;
 	char txn_id[32], reply[512];
 	const char *ver = NULL, *cipher = NULL, *content;
-	size_t content_len;
+	size_t content_len, ma_skip = 0;
+	struct buf ma, dk;
+	char dkdom[256];
 	int bits = 0;
 	bool ok;
 
+	buf_init(&ma, MAILAUTH_HEAD_MAX);
+	buf_init(&dk, 64 * 1024);
 	s->ntxn++;
 	snprintf(txn_id, sizeof(txn_id), "%s-%u", s->sid, s->ntxn);
 	if (s->data.smuggle > 0) {
@@ -861,6 +931,32 @@ sess_finish_message(struct smtp_session *s)
 		log_info("%s smtp data bare_lf=%" PRIu64 " normalized",
 		    s->sid, s->data.bare_lf);
 
+	/* port 25: SPF, DKIM, DMARC into Authentication-Results */
+	if (s->kind == LK_SMTP && !s->authed) {
+		struct mailauth_ctx mc;
+		const char *mreply = NULL;
+
+		memset(&mc, 0, sizeof(mc));
+		mc.hostname = s->conf->hostname;
+		mc.dmarc_reject = strcmp(s->conf->dmarc_reject_policy,
+		    "reject") == 0;
+		mc.pct_roll = -1;
+		if (mailauth_check(&mc, s->ip, s->helo, s->sender, content,
+		    content_len, &ma, &ma_skip, &mreply, NULL) ==
+		    MAILAUTH_REJECT) {
+			log_info("%s smtp data result=reject address=%s "
+			    "reason=\"DMARC policy\"", s->sid, s->ip);
+			sess_reply(s, "%s", mreply);
+			goto done;
+		}
+	}
+	/* submissions and forwarded mail: DKIM signatures (the stripped
+	 * Authentication-Results fields are never signed, so signing the
+	 * content as received is right for what is stored) */
+	if (s->conf->dkim_sign && sess_dkim_domain(s, content, content_len,
+	    dkdom) != NULL)
+		sess_dkim_sign(s, dkdom, content, content_len, &dk);
+
 	memset(&rh, 0, sizeof(rh));
 	rh.helo = s->helo;
 	rh.client_ip = s->ip;
@@ -876,8 +972,10 @@ sess_finish_message(struct smtp_session *s)
 	rh.id = txn_id;
 	rh.rcpt = s->nrcpts == 1 ? s->rcpts[0].addr : NULL;
 	rh.when = time(NULL);
-	buf_init(&hdr, SESS_RECEIVED_MAX);
-	if (smtp_received_fmt(&hdr, &rh) < 0) {
+	buf_init(&hdr, SESS_RECEIVED_MAX + dk.len + ma.len);
+	if (smtp_received_fmt(&hdr, &rh) < 0 ||
+	    (dk.len > 0 && buf_append(&hdr, dk.data, dk.len) < 0) ||
+	    (ma.len > 0 && buf_append(&hdr, ma.data, ma.len) < 0)) {
 		buf_free(&hdr);
 		sess_reply(s, "451 4.3.0 Error: internal error");
 		goto done;
@@ -895,8 +993,8 @@ sess_finish_message(struct smtp_session *s)
 	t.nrcpts = s->nrcpts;
 	t.received = buf_cstr(&hdr);
 	t.received_len = hdr.len;
-	t.content = content;
-	t.content_len = content_len;
+	t.content = content + ma_skip;
+	t.content_len = content_len - ma_skip;
 	ok = smtp_deliver_txn(s->srv, &t, reply, sizeof(reply));
 	buf_free(&hdr);
 	if (ok)
@@ -906,6 +1004,8 @@ sess_finish_message(struct smtp_session *s)
 	    s->nrcpts, s->ip, reply);
 	sess_reply(s, "%s", reply);
 done:
+	buf_free(&ma);
+	buf_free(&dk);
 	sess_txn_reset(s);
 }
 

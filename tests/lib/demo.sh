@@ -97,9 +97,9 @@ facteur demo is running (pid $(cat "$demo/facteur.pid"), log $demo/facteur.log)
   IMAPS 127.0.0.1:9993  IMAP 1143  POP3S 9995  POP3 1110
 
 Send a mail to the demo user:
-  swaks --server 127.0.0.1:2525 --to demo@example.org --from you@example.net
+  swaks --server 127.0.0.1:2525 --to demo@example.org --from you@demo.invalid
   (or: printf 'Subject: hi\r\n\r\nhello\r\n' | curl -s smtp://127.0.0.1:2525 \\
-         --mail-from you@example.net --mail-rcpt demo@example.org -T -)
+         --mail-from you@demo.invalid --mail-rcpt demo@example.org -T -)
 It lands in:
   $demo/vmail/example.org/demo/Maildir/new/
 Read it over IMAPS:
