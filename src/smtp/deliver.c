@@ -8,7 +8,8 @@
  *   Return-Path: <sender>
  *   Delivered-To: user@domain        (the mailbox, as Dovecot LDA writes)
  *   Received: ...                    (from the session)
- * then the content exactly as received (LF line ends).
+ * then the content exactly as received (LF line ends), less any
+ * Return-Path field the sender put in its header (Postfix drops them).
  *
  * Order: the queue first, so that when it fails nothing has been stored
  * and the 451 causes no duplicate; then the mailboxes. RFC 5321 gives
@@ -37,6 +38,7 @@
 #include "store/maildir.h"
 
 #define DELIVER_HDR_MAX	(2 * DIR_ADDR_MAX + 64)
+#define DELIVER_IOV_MAX	9	/* pieces of content around Return-Paths */
 
 /*
  * Store one copy in the mailbox of the local user email. head/headlen is
@@ -153,6 +155,63 @@ deliver_queue(const char *sid, const char *txn_id, const char *sender,
 	return e;
 }
 
+/*
+ * Split content into at most max pieces that leave out every Return-Path
+ * field of its header section (with its continuation lines): the final
+ * delivery writes its own (RFC 5321 4.4), and Postfix's cleanup drops
+ * the ones a sender put there, so a forged one never sits below ours.
+ * The header section ends at an empty line or at the first line that is
+ * not a header field. Past max - 1 such fields the rest stay. Returns
+ * the number of pieces.
+ */
+static int
+deliver_strip_return_path(const char *p, size_t len, struct iovec *iov,
+    int max)
+{
+	size_t i = 0, start = 0, eol, k;
+	int n = 0;
+
+	while (i < len && n < max - 1) {
+		const char *q = memchr(p + i, '\n', len - i);
+
+		eol = q == NULL ? len : (size_t)(q - p) + 1;
+		if (p[i] == '\n' || (p[i] == '\r' && i + 1 < len &&
+		    p[i + 1] == '\n'))
+			break;		/* end of the header section */
+		for (k = i; k < eol && p[k] > ' ' && p[k] != ':' &&
+		    p[k] != 0x7f; k++)
+			;
+		if (k == i || k == eol || p[k] != ':') {
+			/* a continuation line, or not a header at all */
+			if (p[i] == ' ' || p[i] == '\t') {
+				i = eol;
+				continue;
+			}
+			break;
+		}
+		if (k - i == 11 && strncasecmp(p + i, "Return-Path", 11) == 0) {
+			if (i > start) {
+				iov[n].iov_base = (void *)(uintptr_t)(p + start);
+				iov[n].iov_len = i - start;
+				n++;
+			}
+			/* and its continuation lines */
+			while (eol < len && (p[eol] == ' ' || p[eol] == '\t')) {
+				q = memchr(p + eol, '\n', len - eol);
+				eol = q == NULL ? len : (size_t)(q - p) + 1;
+			}
+			start = eol;
+		}
+		i = eol;
+	}
+	if (start < len || n == 0) {
+		iov[n].iov_base = (void *)(uintptr_t)(p + start);
+		iov[n].iov_len = len - start;
+		n++;
+	}
+	return n;
+}
+
 bool
 smtp_deliver_txn(struct smtp_server *srv, const struct smtp_txn *t,
     char *reply, size_t replylen)
@@ -160,9 +219,10 @@ smtp_deliver_txn(struct smtp_server *srv, const struct smtp_txn *t,
 	const char **local, **remote;
 	size_t nlocal = 0, nremote = 0, total = 0, i, j;
 	size_t ok = 0, temp = 0, perm = 0;
-	struct iovec qiov[2], civ;
+	struct iovec qiov[1 + DELIVER_IOV_MAX], civ[DELIVER_IOV_MAX];
 	bool nospace = false;
 	enum ferr e;
+	int nciv;
 
 	for (i = 0; i < t->nrcpts; i++)
 		total += t->rcpts[i].ndests;
@@ -180,14 +240,15 @@ smtp_deliver_txn(struct smtp_server *srv, const struct smtp_txn *t,
 		}
 	}
 
+	nciv = deliver_strip_return_path(t->content, t->content_len, civ,
+	    DELIVER_IOV_MAX);
 	qiov[0].iov_base = (void *)(uintptr_t)t->received;
 	qiov[0].iov_len = t->received_len;
-	qiov[1].iov_base = (void *)(uintptr_t)t->content;
-	qiov[1].iov_len = t->content_len;
+	memcpy(qiov + 1, civ, (size_t)nciv * sizeof(*civ));
 	if (nremote > 0) {
 		e = deliver_queue(t->sid, t->txn_id, t->sender, remote,
-		    nremote, qiov, 2, t->smtputf8, t->eightbit, t->auth_user,
-		    t->client_ip);
+		    nremote, qiov, 1 + nciv, t->smtputf8, t->eightbit,
+		    t->auth_user, t->client_ip);
 		if (e != FERR_NONE) {
 			snprintf(reply, replylen, e == FERR_NOSPACE ?
 			    "452 4.3.1 Insufficient system storage" :
@@ -196,11 +257,9 @@ smtp_deliver_txn(struct smtp_server *srv, const struct smtp_txn *t,
 		}
 	}
 
-	civ.iov_base = (void *)(uintptr_t)t->content;
-	civ.iov_len = t->content_len;
 	for (i = 0; i < nlocal; i++) {
 		e = deliver_mailbox(srv, t->sid, t->txn_id, t->sender,
-		    local[i], t->received, t->received_len, &civ, 1);
+		    local[i], t->received, t->received_len, civ, nciv);
 		if (e == FERR_NONE)
 			ok++;
 		else if (e == FERR_QUOTA || e == FERR_NOTFOUND)

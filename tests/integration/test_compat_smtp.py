@@ -385,6 +385,27 @@ class SmtpCompat(unittest.TestCase):
             r"(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} "
             r"\d\d:\d\d:\d\d [+-]\d{4}$")
 
+    def test_sender_return_path_dropped(self):
+        # RFC 5321 4.4: final delivery adds Return-Path; one the sender
+        # put in the header is dropped (Postfix cleanup: HDR_OPT_DROP),
+        # folded or not, any case; a body line that looks like one stays
+        s = self.sess()
+        before = self.count()
+        got, _ = self._data(s, b"Return-Path: <forged@bank.example>\r\n"
+                            b"Subject: rp\r\nreturn-path:\r\n"
+                            b"\t<folded@bank.example>\r\n"
+                            b"X-Other: keep\r\n\r\n"
+                            b"Return-Path: <in-body@example.net>\r\n"
+                            b".\r\n")
+        self.assertEqual(got, 250)
+        msg = self.last_message(before=before)
+        head, body = msg.split(b"\n\n", 1)
+        self.assertEqual(head.lower().count(b"return-path:"), 1, msg)
+        self.assertTrue(head.startswith(b"Return-Path: <a@example.net>\n"))
+        self.assertNotIn(b"bank.example", msg)
+        self.assertIn(b"\nSubject: rp\nX-Other: keep", head)
+        self.assertEqual(body, b"Return-Path: <in-body@example.net>\n")
+
     def test_with_protocol_rfc3848(self):
         s = self.sess("submission")
         s.starttls()
