@@ -20,8 +20,8 @@
  * One header field. All pointers borrow the message bytes and live as long
  * as they do. value is the raw value after the ':' (leading WSP skipped),
  * up to but not including the line end that ends the field (and any CRs
- * before it); it still holds any folding line ends. off/len cover the whole field including its final
- * line end.
+ * before it); it still holds any folding line ends. off/len cover the
+ * whole field including its final line end.
  */
 struct hdr_field {
 	const char	*name;

@@ -306,7 +306,8 @@ imf_env_write(struct buf *out, const struct imf_env *e)
 		return -1;
 	for (k = ENV_FROM; k <= ENV_BCC; k++) {
 		src = k;
-		if ((k == ENV_SENDER || k == ENV_REPLY_TO) && imf_env_empty(e, k))
+		if ((k == ENV_SENDER || k == ENV_REPLY_TO) &&
+		    imf_env_empty(e, k))
 			src = ENV_FROM;
 		if (buf_putc(out, ' ') < 0 || imf_env_list(out, e, src) < 0)
 			return -1;
@@ -353,8 +354,10 @@ imapfmt_envelope(struct buf *out, const char *hdr, size_t len)
 				    buf_reserve(&nul, 3 * len + 16) < 0)
 					break;
 				for (i = 0; i < f.value_len; i++) {
-					if (f.value[i] != '\0')
-						nul.data[nul.len++] = f.value[i];
+					char ch = f.value[i];
+
+					if (ch != '\0')
+						nul.data[nul.len++] = ch;
 					else {
 						memcpy(nul.data + nul.len,
 						    "\xef\xbf\xbd", 3);

@@ -6,10 +6,11 @@
  * of the active multipart boundaries; each part's byte range is found by
  * the first line that opens or closes any active boundary (innermost
  * first, prefix match as RFC 2046 5.1.1 boundaries are chosen not to be
- * prefixes of each other; the longest match wins, as in Dovecot). Work is O(size x depth): the depth is capped
- * at MIME_MAX_DEPTH and the number of parts at MIME_MAX_PARTS; content
- * past a cap stays in the enclosing part's body. Memory: the part array,
- * a parameter array and one string pool, reused across messages.
+ * prefixes of each other; the longest match wins, as in Dovecot). Work
+ * is O(size x depth): the depth is capped at MIME_MAX_DEPTH and the
+ * number of parts at MIME_MAX_PARTS; content past a cap stays in the
+ * enclosing part's body. Memory: the part array, a parameter array and
+ * one string pool, reused across messages.
  *
  * Field values follow what Dovecot reports in BODYSTRUCTURE: case is kept,
  * comments are dropped, quoted strings are unquoted, RFC 2231 sections
@@ -472,7 +473,7 @@ mime_field_ctype(struct mime_ctx *c, struct mime_part *p, const char *v,
 			mime_lex_cfws(&l);
 			ok = ok && (l.i == l.n || l.s[l.i] == ';');
 		} else
-			ok = l.i == l.n;	/* "text" alone, no parameters */
+			ok = l.i == l.n;	/* "text" alone, nothing else */
 	}
 	p->flags &= ~MIME_F_DEFAULT_TYPE;
 	if (!ok) {

@@ -19,7 +19,7 @@
 
 #include "core/buf.h"
 
-#define MIME_MAX_DEPTH	99	/* nesting below the message (Dovecot: 100 levels) */
+#define MIME_MAX_DEPTH	99	/* nesting below the message (Dovecot: 100) */
 #define MIME_MAX_PARTS	1000	/* parts per message */
 #define MIME_MAX_PARAMS	64	/* parameters kept per header field */
 

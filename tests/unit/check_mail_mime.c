@@ -196,8 +196,12 @@ START_TEST(test_hdr_limits)
 		ck_assert_int_eq(buf_puts(&m, "X: y\n"), 0);
 	ck_assert_int_eq(buf_puts(&m, "\nbody\n"), 0);
 	hdr_iter_init(&it, m.data, m.len);
-	while ((r = hdr_iter_next(&it, &f)) > 0)
+	for (;;) {
+		r = hdr_iter_next(&it, &f);
+		if (r <= 0)
+			break;
 		n++;
+	}
 	ck_assert_int_eq(r, -1);
 	ck_assert(it.overflow);
 	ck_assert_uint_eq(n, HDR_MAX_FIELDS);
@@ -442,8 +446,9 @@ static const struct {
 	    "\"a b.txt\" \"size\" \"3\")) (\"en\" \"FR\") \"http://x/y\")" },
 	{ "Subject: x\nContent-Type: multipart/mixed; boundary=\"b1\"\n\n"
 	    "preamble only\n",
-	  "((\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 0 0 "
-	    "NIL NIL NIL NIL) \"mixed\" (\"boundary\" \"b1\") NIL NIL NIL)" },
+	  "((\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" "
+	    "0 0 NIL NIL NIL NIL) \"mixed\" (\"boundary\" \"b1\") NIL NIL "
+	    "NIL)" },
 	{ "Subject: x\nContent-Type: text/plain; format=flowed\n\nx\n",
 	  "(\"text\" \"plain\" (\"format\" \"flowed\" \"charset\" "
 	    "\"us-ascii\") NIL NIL \"7bit\" 3 1 NIL NIL NIL NIL)" },
@@ -459,11 +464,13 @@ static const struct {
 	    "x\n",
 	  "(\"image\" \"png\" NIL NIL NIL \"7bit\" 3 NIL NIL NIL NIL)" },
 	/* a quoted value with more than 4 escapes becomes a literal */
-	{ "Subject: x\nContent-Type: text/plain; name=\"\\\"q\\\" \\\\ x\\\"\"; "
-	    "x=\"\\\"\\\"\\\"\\\"\\\"\";z=\"\\\"\\\"\\\"\\\"\"\n\nx\n",
+	{ "Subject: x\nContent-Type: text/plain; "
+	    "name=\"\\\"q\\\" \\\\ x\\\"\"; "
+	    "x=\"\\\"\\\"\\\"\\\"\\\"\";"
+	    "z=\"\\\"\\\"\\\"\\\"\"\n\nx\n",
 	  "(\"text\" \"plain\" (\"name\" \"\\\"q\\\" \\\\ x\\\"\" \"x\" {5}\r\n"
-	    "\"\"\"\"\" \"z\" \"\\\"\\\"\\\"\\\"\" \"charset\" \"us-ascii\") NIL "
-	    "NIL \"7bit\" 3 1 NIL NIL NIL NIL)" },
+	    "\"\"\"\"\" \"z\" \"\\\"\\\"\\\"\\\"\" \"charset\" "
+	    "\"us-ascii\") NIL NIL \"7bit\" 3 1 NIL NIL NIL NIL)" },
 	/* RFC 2231: sections joined, plain parameters first */
 	{ "Subject: x\nContent-Type: application/x-stuff;\n"
 	    " title*0*=us-ascii'en'This%20is%20even%20more%20;\n"
