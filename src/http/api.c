@@ -43,8 +43,10 @@
 #include "core/str.h"
 #include "core/strnum.h"
 #include "directory/dir.h"
+#include "directory/dkimkeys.h"
 #include "http/http_int.h"
 #include "http/json.h"
+#include "mailauth/dkim.h"
 #include "net/dns.h"
 #include "queue/qfile.h"
 #include "store/maildir.h"
@@ -533,6 +535,23 @@ api_domains_delete(struct api_call *a)
 	api_ok(a);
 }
 
+static bool
+api_same_nospace(const char *a, const char *b)
+{
+	for (;;) {
+		while (*a == ' ' || *a == '\t')
+			a++;
+		while (*b == ' ' || *b == '\t')
+			b++;
+		if (*a != *b)
+			return false;
+		if (*a == '\0')
+			return true;
+		a++;
+		b++;
+	}
+}
+
 static void
 api_dns_expect(struct buf *b, const char *type, const char *name,
     const char *want, char **have, size_t nhave, const char *status)
@@ -557,6 +576,10 @@ api_dns_expect(struct buf *b, const char *type, const char *name,
 			    have[i][hl - 1] == '.' && hl - 1 == strlen(want) &&
 			    str_ieqn(have[i], want, hl - 1)))
 				found = true;
+		} else if (strstr(name, "._domainkey.") != NULL) {
+			/* DKIM: the same key, whatever the spacing */
+			if (api_same_nospace(have[i], want))
+				found = true;
 		} else {
 			/* a record of the same kind: v=spf1 / v=DMARC1 */
 			const char *sp = strchr(want, ' ');
@@ -568,6 +591,37 @@ api_dns_expect(struct buf *b, const char *type, const char *name,
 	}
 	bprintf(b, "],\"lookup\":\"%s\",\"ok\":%s}", status,
 	    found ? "true" : "false");
+}
+
+/* api_dns_dkim: one TXT record per signing key of domain (DKIM). */
+static void
+api_dns_dkim(struct api_call *a, struct buf *b, const char *domain)
+{
+	struct dir_dkim_key keys[DIR_DKIM_SIGNING_MAX];
+	size_t n = 0, i;
+
+	if (dir_dkim_signing_keys(a->x->srv->dir, domain, keys,
+	    DIR_DKIM_SIGNING_MAX, &n) != 1)
+		return;
+	for (i = 0; i < n; i++) {
+		char rrname[400], **txt = NULL;
+		size_t ntxt = 0;
+		enum dns_status st;
+		struct buf want;
+
+		buf_init(&want, 8192);
+		snprintf(rrname, sizeof(rrname), "%s._domainkey.%s",
+		    keys[i].selector, domain);
+		if (dkim_key_txt(keys[i].private_key, &want) == 0) {
+			st = dns_lookup_txt(rrname, &txt, &ntxt);
+			bput(b, ",");
+			api_dns_expect(b, "TXT", rrname, buf_cstr(&want), txt,
+			    ntxt, dns_status_name(st));
+			dns_txt_free(txt, ntxt);
+		}
+		buf_free(&want);
+		dir_dkim_key_free(&keys[i]);
+	}
 }
 
 static void
@@ -614,6 +668,7 @@ api_domains_dns(struct api_call *a)
 	    "postmaster@%s", name);
 	api_dns_expect(b, "TXT", dmarc_name, want, dm, ndm,
 	    dns_status_name(st_dm));
+	api_dns_dkim(a, b, name);
 	bput(b, "]}");
 	free(mx);
 	dns_txt_free(txt, ntxt);

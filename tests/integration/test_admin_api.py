@@ -304,6 +304,25 @@ class AdminApi(unittest.TestCase):
         texts = " ".join(e["text"] for e in js["events"])
         self.assertIn("nobody-here@example.org", texts)
 
+    def test_dns_records_to_publish_include_dkim(self):
+        a = self.admin()
+        out = self.f.cli("dkim", "generate", "example.org", "--selector", "s1",
+                         "--algorithm", "ed25519").stdout
+        self.assertIn("s1._domainkey.example.org", out)
+        r, js, _ = a.call("GET", "/api/domains/dns?name=example.org")
+        self.assertEqual(r.status, 200, js)
+        recs = {(x["type"], x["name"]): x for x in js["records"]}
+        self.assertEqual(recs[("MX", "example.org")]["value"], self.f.hostname)
+        self.assertTrue(recs[("TXT", "example.org")]["value"].startswith("v=spf1"))
+        self.assertTrue(recs[("TXT", "_dmarc.example.org")]["value"].startswith("v=DMARC1"))
+        dk = recs[("TXT", "s1._domainkey.example.org")]
+        self.assertIn("k=ed25519", dk["value"])
+        self.assertIn("p=", dk["value"])
+        # nothing is published in this closed test network
+        self.assertFalse(dk["ok"])
+        r, js, _ = a.call("GET", "/api/domains/dns?name=bad..name")
+        self.assertEqual(r.status, 422)
+
     def test_plain_http_is_not_served(self):
         s = self.f.raw("admin")
         s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
