@@ -32,8 +32,9 @@ smtp_with_proto(bool esmtp, bool tls, bool auth, bool utf8)
 	return names[utf8 ? 1 : 0][(tls ? 2 : 0) + (auth ? 1 : 0)];
 }
 
+/* 8-bit bytes only in a SMTPUTF8 message (RFC 6532), else '?' */
 static void
-received_helo(const char *helo, char *dst, size_t dstlen)
+received_helo(const char *helo, bool utf8, char *dst, size_t dstlen)
 {
 	size_t i, o = 0;
 
@@ -44,7 +45,8 @@ received_helo(const char *helo, char *dst, size_t dstlen)
 
 		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
 		    (c >= '0' && c <= '9') || c == '.' || c == '-' ||
-		    c == '_' || c == ':' || c == '[' || c == ']' || c >= 0x80)
+		    c == '_' || c == ':' || c == '[' || c == ']' ||
+		    (c >= 0x80 && utf8))
 			dst[o++] = (char)c;
 		else
 			dst[o++] = '?';
@@ -58,7 +60,7 @@ smtp_received_fmt(struct buf *out, const struct smtp_received *r)
 	char helo[256], date[64];
 	bool v6 = strchr(r->client_ip, ':') != NULL;
 
-	received_helo(r->helo, helo, sizeof(helo));
+	received_helo(r->helo, r->smtputf8, helo, sizeof(helo));
 	time_fmt_rfc5322(date, r->when);
 	if (buf_printf(out, "Received: from %s ([%s%s])\n", helo,
 	    v6 ? "IPv6:" : "", r->client_ip) < 0)

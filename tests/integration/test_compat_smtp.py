@@ -406,6 +406,26 @@ class SmtpCompat(unittest.TestCase):
         self.assertIn(b"\nSubject: rp\nX-Other: keep", head)
         self.assertEqual(body, b"Return-Path: <in-body@example.net>\n")
 
+    def test_received_8bit_helo(self):
+        # a header of a message sent without SMTPUTF8 stays ASCII
+        # (RFC 5322 2.2): the 8-bit bytes of a HELO name become "?", as
+        # Postfix's printable() does; with SMTPUTF8 they may stay
+        for utf8, want in ((False, b"from h??llo.example "),
+                           (True, "from h\u00e9llo.example ".encode())):
+            s = self.sess(ehlo=False)
+            self.expect(s, "EHLO h\u00e9llo.example".encode(), 250)
+            before = self.count()
+            self.expect(s, "MAIL FROM:<a@example.net>" +
+                        (" SMTPUTF8" if utf8 else ""), 250)
+            self.expect(s, "RCPT TO:<bob@example.org>", 250)
+            self.expect(s, "DATA", 354)
+            s.send(b"Subject: h\r\n\r\nx\r\n.\r\n")
+            self.assertEqual(s.reply()[0], 250)
+            head = self.last_message(before=before).split(b"\n\n")[0]
+            self.assertIn(b"Received: " + want, head)
+            if not utf8:
+                self.assertTrue(all(b < 0x80 for b in head), head)
+
     def test_with_protocol_rfc3848(self):
         s = self.sess("submission")
         s.starttls()
