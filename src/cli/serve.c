@@ -20,6 +20,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <limits.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
@@ -176,6 +177,35 @@ serve_bind_all(const struct conf *c, struct serve_listener *ls,
 	return 0;
 }
 
+/*
+ * serve_exec_self: exec our own binary again. By its path when that still
+ * names the running file: under valgrind /proc/self/exe is the valgrind
+ * tool, and exec'ing it killed the supervisor; readlink() there gives the
+ * client's path. After an upgrade replaced the file ("... (deleted)"),
+ * /proc/self/exe keeps running the same image as before. Returns on error.
+ */
+static void
+serve_exec_self(char **argv)
+{
+	char path[PATH_MAX];
+	ssize_t n;
+
+	n = readlink("/proc/self/exe", path, sizeof(path) - 1);
+	if (n > 0) {
+		static const char del[] = " (deleted)";
+
+		path[n] = '\0';
+		if (path[0] == '/' && ((size_t)n < sizeof(del) - 1 ||
+		    strcmp(path + n - (sizeof(del) - 1), del) != 0) &&
+		    access(path, X_OK) == 0) {
+			execv(path, argv);
+			log_warn("supervisor reload: exec %s: %s", path,
+			    strerror(errno));
+		}
+	}
+	execv("/proc/self/exe", argv);
+}
+
 static void
 serve_reexec(char **argv, const struct serve_listener *ls, size_t n,
     pid_t worker)
@@ -198,7 +228,7 @@ serve_reexec(char **argv, const struct serve_listener *ls, size_t n,
 	snprintf(tmp, sizeof(tmp), "%ld", (long)worker);
 	setenv("FACTEUR_OLD_WORKER", tmp, 1);
 	log_info("supervisor reload: re-executing");
-	execv("/proc/self/exe", argv);
+	serve_exec_self(argv);
 	log_error("supervisor reload failed: %s; keeping the running worker",
 	    strerror(errno));
 }
