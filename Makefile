@@ -90,8 +90,37 @@ unit-bins: $(UNIT_BINS)
 integration: all
 	@tests/lib/run-all.sh $(BUILD) --integration-only
 
+# valgrind: the integration suite with every facteur process (supervisor,
+# workers, re-execs) under memcheck, known library noise suppressed by
+# tests/valgrind.supp. VALGRIND_TESTS="smtp pop3" runs only the modules
+# whose name holds one of the words. Fails when any process reported an
+# error; the reports are $(BUILD)/valgrind/vg.<pid>.
+VG_DIR   = $(CURDIR)/$(BUILD)/valgrind
+VG_ENV   = FACTEUR_VALGRIND=1 FACTEUR_MODULE_TIMEOUT=2400 \
+	VALGRIND_OPTS="--log-file=$(VG_DIR)/vg.%p \
+	--suppressions=$(CURDIR)/tests/valgrind.supp --num-callers=30 \
+	--vgdb=no"
 valgrind: all
-	@FACTEUR_VALGRIND=1 tests/lib/run-all.sh $(BUILD) --integration-only
+	@rm -rf $(VG_DIR) && mkdir -p $(VG_DIR)
+	@if [ -z "$(VALGRIND_TESTS)" ]; then \
+		$(VG_ENV) tests/lib/run-all.sh $(BUILD) --integration-only; \
+	else \
+		d=$(VG_DIR)/scratch; mkdir -p $$d; chmod 755 $$d; \
+		tests/lib/mariadb.sh start $$d/mariadb && \
+		$(VG_ENV) FACTEUR_TEST_DIR=$$d \
+		FACTEUR_BIN=$(CURDIR)/$(BIN) FACTEUR_BUILD=$(CURDIR)/$(BUILD) \
+		$$([ -x /usr/bin/python3 ] && echo /usr/bin/python3 || \
+		    echo python3) tests/integration/runner.py $(VALGRIND_TESTS); \
+		rc=$$?; tests/lib/mariadb.sh stop $$d/mariadb; \
+		rm -rf $$d; [ $$rc = 0 ]; \
+	fi; rc=$$?; \
+	bad=$$(find $(VG_DIR) -name 'vg.*' -size +0 | sort); \
+	for f in $$bad; do echo "== $$f"; head -60 $$f; done; \
+	if [ -n "$$bad" ]; then \
+		echo "valgrind: memcheck errors in $$(echo $$bad | wc -w)" \
+		    "processes (reports in $(VG_DIR))"; exit 1; \
+	fi; \
+	echo "valgrind: no memcheck errors"; exit $$rc
 
 demo: deps all
 	@tests/lib/demo.sh start $(BIN)
@@ -99,8 +128,11 @@ demo: deps all
 demo-stop:
 	@tests/lib/demo.sh stop
 
+# fuzz: FUZZ_SECONDS per target (0: build only), FUZZ_TARGETS="json smtp_cmd"
+# for a subset, FUZZ_JOBS targets at once; build in build-fuzz/.
 fuzz:
-	@tests/fuzz/run.sh $(or $(FUZZ_SECONDS),10)
+	@FUZZ_JOBS=$(or $(FUZZ_JOBS),1) \
+	    tests/fuzz/run.sh $(or $(FUZZ_SECONDS),10) $(FUZZ_TARGETS)
 
 bench: all
 	@tests/bench/run.sh $(BIN)
