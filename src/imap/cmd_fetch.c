@@ -50,6 +50,36 @@ tree_of(struct fmsg *fm)
 	return &fm->tree;
 }
 
+/* Messages at least this big get a CRLF index when fetched in parts. */
+#define FETCH_INDEX_MIN		(1024 * 1024)
+#define FETCH_INDEX_STEP	(64 * 1024)
+
+/*
+ * write_whole_partial: BODY[]<origin.count> of a big message through the
+ * session's CRLF index (built on the first chunk, reused for the next
+ * ones of the same message).
+ */
+static void
+write_whole_partial(struct imap_session *s, const struct fetch_item *it,
+    const char *data, size_t len, uint32_t uid)
+{
+	uint64_t n;
+
+	if (s->ix_mb != s->mb || s->ix_uid != uid || s->ix.vpos == NULL) {
+		fetch_crlf_index_free(&s->ix);
+		fetch_crlf_index_build(data, len, FETCH_INDEX_STEP, &s->ix);
+		s->ix_mb = s->mb;
+		s->ix_uid = uid;
+	}
+	n = it->origin >= s->ix.total ? 0 : s->ix.total - it->origin;
+	if (n > it->count)
+		n = it->count;
+	imap_printf(s, "{%llu}\r\n", (unsigned long long)n);
+	if (n > 0)
+		fetch_crlf_copy_indexed(data, len, &s->ix, it->origin, n,
+		    emit_conn, s);
+}
+
 /* write_literal_crlf: data as a literal in CRLF form with partial. */
 static void
 write_literal_crlf(struct imap_session *s, const struct fetch_item *it,
@@ -117,7 +147,7 @@ write_fields(struct imap_session *s, const struct fetch_item *it,
  */
 static void
 write_section(struct imap_session *s, struct fmsg *fm,
-    const struct fetch_item *it)
+    const struct fetch_item *it, uint32_t uid)
 {
 	const char *msg = fm->map.data;
 	size_t len = fm->map.len, body, off, plen, lf;
@@ -129,7 +159,10 @@ write_section(struct imap_session *s, struct fmsg *fm,
 		body = hdr_body_offset(msg, len, NULL);
 		switch (it->sec) {
 		case FS_ALL:
-			write_literal_crlf(s, it, msg, len);
+			if (it->partial && len >= FETCH_INDEX_MIN)
+				write_whole_partial(s, it, msg, len, uid);
+			else
+				write_literal_crlf(s, it, msg, len);
 			return;
 		case FS_HEADER:
 			write_literal_crlf(s, it, msg, body);
@@ -276,7 +309,7 @@ fetch_one(struct imap_session *s, const struct fetch_spec *spec,
 				imap_printf(s, "<%llu>",
 				    (unsigned long long)it->origin);
 			conn_write(s->c, " ", 1);
-			write_section(s, &fm, it);
+			write_section(s, &fm, it, mbox_msg_uid(s->mb, idx));
 			break;
 		case FI_RFC822:
 			imap_printf(s, "RFC822 ");

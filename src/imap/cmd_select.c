@@ -16,6 +16,8 @@
 void
 imap_unselect(struct imap_session *s)
 {
+	fetch_crlf_index_free(&s->ix);
+	s->ix_mb = NULL;
 	if (s->mb != NULL)
 		mbox_close(&s->mb);
 	s->exists = 0;

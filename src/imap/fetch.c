@@ -395,12 +395,16 @@ emit_window(const char *p, size_t n, uint64_t *vpos, uint64_t skip,
 	*out += hi - lo;
 }
 
-uint64_t
-fetch_crlf_copy(const char *data, size_t len, uint64_t skip, uint64_t count,
+/* crlf_copy_from: the copy loop starting at raw offset start, whose CRLF
+ * offset is vstart (data itself is the whole message, for the CR check
+ * before an LF at start). */
+static uint64_t
+crlf_copy_from(const char *data, size_t len, size_t start, uint64_t vstart,
+    uint64_t skip, uint64_t count,
     void (*emit)(void *ctx, const char *p, size_t n), void *ctx)
 {
-	const char *p = data, *end = data + len, *lf;
-	uint64_t vpos = 0, out = 0, wend;
+	const char *p = data + start, *end = data + len, *lf;
+	uint64_t vpos = vstart, out = 0, wend;
 
 	wend = count > UINT64_MAX - skip ? UINT64_MAX : skip + count;
 	while (p < end && vpos < wend) {
@@ -422,4 +426,75 @@ fetch_crlf_copy(const char *data, size_t len, uint64_t skip, uint64_t count,
 		p = lf + 1;
 	}
 	return out;
+}
+
+uint64_t
+fetch_crlf_copy(const char *data, size_t len, uint64_t skip, uint64_t count,
+    void (*emit)(void *ctx, const char *p, size_t n), void *ctx)
+{
+	return crlf_copy_from(data, len, 0, 0, skip, count, emit, ctx);
+}
+
+void
+fetch_crlf_index_build(const char *data, size_t len, size_t step,
+    struct fetch_crlf_index *ix)
+{
+	const char *p = data, *end = data + len, *lf;
+	uint64_t bare = 0;
+	size_t k = 1;
+
+	memset(ix, 0, sizeof(*ix));
+	ix->step = step > 0 ? step : 65536;
+	ix->n = len / ix->step + 1;
+	ix->vpos = xcalloc(ix->n, sizeof(*ix->vpos));
+	ix->vpos[0] = 0;
+	while (p < end) {
+		lf = memchr(p, '\n', (size_t)(end - p));
+		if (lf == NULL)
+			lf = end;
+		/* checkpoints up to and including lf's offset: bare LFs
+		 * strictly before them are counted so far */
+		while (k < ix->n && k * ix->step <= (size_t)(lf - data)) {
+			ix->vpos[k] = k * ix->step + bare;
+			k++;
+		}
+		if (lf == end)
+			break;
+		if (lf == data || lf[-1] != '\r')
+			bare++;
+		p = lf + 1;
+	}
+	while (k < ix->n) {
+		ix->vpos[k] = k * ix->step + bare;
+		k++;
+	}
+	ix->total = len + bare;
+}
+
+void
+fetch_crlf_index_free(struct fetch_crlf_index *ix)
+{
+	free(ix->vpos);
+	memset(ix, 0, sizeof(*ix));
+}
+
+uint64_t
+fetch_crlf_copy_indexed(const char *data, size_t len,
+    const struct fetch_crlf_index *ix, uint64_t skip, uint64_t count,
+    void (*emit)(void *ctx, const char *p, size_t n), void *ctx)
+{
+	size_t lo = 0, hi = ix->n, mid;
+
+	/* the last checkpoint whose CRLF offset is <= skip */
+	while (hi - lo > 1) {
+		mid = lo + (hi - lo) / 2;
+		if (ix->vpos[mid] <= skip)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	if (lo * ix->step > len)
+		lo = 0;
+	return crlf_copy_from(data, len, lo * ix->step, ix->vpos[lo], skip,
+	    count, emit, ctx);
 }

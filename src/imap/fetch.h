@@ -83,4 +83,27 @@ uint64_t fetch_crlf_copy(const char *data, size_t len, uint64_t skip,
 /* fetch_crlf_size: octets of the CRLF form of data[0..len). */
 uint64_t fetch_crlf_size(const char *data, size_t len);
 
+/*
+ * A CRLF offset index of one message, so that a client fetching a big
+ * message in chunks (BODY.PEEK[]<n.64k>, as Thunderbird does) costs one
+ * scan of the message, not one per chunk: vpos[i] is the CRLF offset of
+ * raw offset i * step.
+ */
+struct fetch_crlf_index {
+	size_t		 step;
+	size_t		 n;
+	uint64_t	*vpos;
+	uint64_t	 total;		/* CRLF size of the whole */
+};
+
+/* fetch_crlf_index_build: index data[0..len) (one pass). */
+void fetch_crlf_index_build(const char *data, size_t len, size_t step,
+    struct fetch_crlf_index *ix);
+void fetch_crlf_index_free(struct fetch_crlf_index *ix);
+/* fetch_crlf_copy_indexed: fetch_crlf_copy() starting the scan at the
+ * indexed position nearest below skip. */
+uint64_t fetch_crlf_copy_indexed(const char *data, size_t len,
+    const struct fetch_crlf_index *ix, uint64_t skip, uint64_t count,
+    void (*emit)(void *ctx, const char *p, size_t n), void *ctx);
+
 #endif

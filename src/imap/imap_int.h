@@ -13,6 +13,7 @@
 
 #include "core/err.h"
 #include "directory/dir.h"
+#include "imap/fetch.h"
 #include "imap/imap.h"
 #include "imap/parser.h"
 #include "imap/seqset.h"
@@ -61,6 +62,10 @@ struct imap_session {
 	/* what the client knows of the selected mailbox */
 	uint32_t			 exists;
 	uint32_t			 recent;
+	/* CRLF index of the last big message fetched in parts */
+	struct fetch_crlf_index		 ix;
+	const struct mbox		*ix_mb;
+	uint32_t			 ix_uid;
 	/* the command being run */
 	const char			*tag;
 	bool				 uid;	/* UID variant */

@@ -651,6 +651,17 @@ class TestImapLarge(ImapBase):
         self.assertEqual(data[0][1], msg[3000000:3001000])
         typ, data = m.fetch("*", "(BODY.PEEK[])")
         self.assertEqual(data[0][1], msg)
+        # chunked download as Thunderbird does it (CRLF index reused)
+        got = b""
+        t0 = time.time()
+        while True:
+            typ, data = m.fetch("*", "(BODY.PEEK[]<%d.65536>)" % len(got))
+            chunk = data[0][1] if isinstance(data[0], tuple) else b""
+            got += chunk
+            if len(chunk) < 65536:
+                break
+        self.assertEqual(got, msg)
+        self.assertLess(time.time() - t0, 20)
         # stored with LF line ends on disk
         d = self.f.maildir(USER, "Archive")
         files = os.listdir(os.path.join(d, "new")) + \

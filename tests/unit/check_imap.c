@@ -658,6 +658,46 @@ START_TEST(fetch_crlf)
 }
 END_TEST
 
+START_TEST(fetch_crlf_indexed)
+{
+	static const char *const srcs[] = {
+		"ab\ncd\r\nef\n\ng", "\n\n\n", "\r\n\r\n", "abc",
+		"\na\r\n\nbb\n\r\r\n\n", "",
+	};
+	struct fetch_crlf_index ix;
+	struct collect a, b;
+	size_t k, step, skip, count, len;
+	uint64_t na, nb;
+
+	for (k = 0; k < sizeof(srcs) / sizeof(srcs[0]); k++) {
+		len = strlen(srcs[k]);
+		for (step = 1; step <= 6; step++) {
+			fetch_crlf_index_build(srcs[k], len, step, &ix);
+			ck_assert_uint_eq(ix.total,
+			    fetch_crlf_size(srcs[k], len));
+			for (skip = 0; skip <= ix.total + 1; skip++) {
+				for (count = 0; count <= ix.total + 1;
+				    count++) {
+					memset(&a, 0, sizeof(a));
+					memset(&b, 0, sizeof(b));
+					na = fetch_crlf_copy(srcs[k], len, skip,
+					    count, collect_emit, &a);
+					nb = fetch_crlf_copy_indexed(srcs[k],
+					    len, &ix, skip, count,
+					    collect_emit, &b);
+					ck_assert_uint_eq(na, nb);
+					ck_assert_uint_eq(a.len, b.len);
+					ck_assert(memcmp(a.buf, b.buf,
+					    a.len) == 0);
+				}
+			}
+			fetch_crlf_index_free(&ix);
+			ck_assert_ptr_null(ix.vpos);
+		}
+	}
+}
+END_TEST
+
 /* --- names, patterns --- */
 
 static const struct {
@@ -909,6 +949,7 @@ make_suite(void)
 	tcase_add_loop_test(tc, fetch_invalid, 0,
 	    sizeof(fetch_bad) / sizeof(fetch_bad[0]));
 	tcase_add_test(tc, fetch_crlf);
+	tcase_add_test(tc, fetch_crlf_indexed);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("misc");
