@@ -1,11 +1,13 @@
 /*
  * check - `facteur check [-c FILE]`: config, TLS key and certificate,
- * database, directories. Prints one "ok"/"FAIL" line per item and exits
- * 0 when everything is usable, 1 otherwise.
+ * database, directories, whether postmaster reaches someone. Prints one
+ * "ok"/"warn"/"FAIL" line per item and exits 0 when everything is
+ * usable (warnings included), 1 otherwise.
  */
 #include <errno.h>
 #include <pwd.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -34,6 +36,51 @@ check_dir(const char *what, const char *path)
 		return -1;
 	}
 	printf("ok    %s %s\n", what, path);
+	return 0;
+}
+
+/*
+ * RFC 5321 4.5.1: postmaster must reach someone. The SMTP server sends
+ * <postmaster> and postmaster@ any local domain nobody has to postmaster
+ * at the hostname or its nearest local parent domain; warn (not fail)
+ * when that address reaches nobody. 0, or -1 on a database error.
+ */
+static int
+check_postmaster(struct dir *d, const char *hostname)
+{
+	struct dir_dest *dests = NULL;
+	const char *dom = hostname, *err = NULL;
+	char addr[DIR_ADDR_MAX + 1];
+	size_t n = 0;
+	int r;
+
+	for (;;) {
+		r = dir_domain_is_local(d, dom);
+		if (r < 0)
+			return -1;
+		if (r == 1)
+			break;
+		dom = strchr(dom, '.');
+		if (dom == NULL || strchr(dom + 1, '.') == NULL) {
+			printf("warn  postmaster: neither %s nor a parent "
+			    "domain of it is a local domain: mail to "
+			    "<postmaster> is refused (RFC 5321 4.5.1)\n",
+			    hostname);
+			return 0;
+		}
+		dom++;
+	}
+	snprintf(addr, sizeof(addr), "postmaster@%s", dom);
+	r = dir_resolve(d, addr, &dests, &n, &err);
+	free(dests);
+	if (r < 0)
+		return -1;
+	if (r == 0)
+		printf("warn  postmaster %s reaches nobody: add it with "
+		    "`facteur alias add %s YOU@%s` (RFC 5321 4.5.1)\n", addr,
+		    addr, dom);
+	else
+		printf("ok    postmaster %s\n", addr);
 	return 0;
 }
 
@@ -81,6 +128,10 @@ cli_check(int argc, char **argv)
 		bad = 1;
 	} else {
 		printf("ok    database %s\n", c.db_name);
+		if (check_postmaster(d, c.hostname) < 0) {
+			printf("FAIL  database %s: lookup failed\n", c.db_name);
+			bad = 1;
+		}
 	}
 	if (d != NULL)
 		dir_close(&d);
