@@ -669,7 +669,7 @@ qfile_list_sub(const char *qdir, const char *sub, char ***ids_r, size_t *n_r)
 	d = opendir(dir);
 	if (d == NULL)
 		return -1;
-	while ((de = readdir(d)) != NULL) {
+	for (de = readdir(d); de != NULL; de = readdir(d)) {
 		if (!qfile_valid_id(de->d_name))
 			continue;
 		ids = xreallocarray(ids, n + 1, sizeof(*ids));
@@ -734,7 +734,7 @@ qfile_recover(const char *qdir)
 	d = opendir(dir);
 	if (d == NULL)
 		return -1;
-	while ((de = readdir(d)) != NULL) {
+	for (de = readdir(d); de != NULL; de = readdir(d)) {
 		if (de->d_name[0] == '.')
 			continue;
 		if (snprintf(path, sizeof(path), "%s/%s", dir, de->d_name) <
