@@ -135,6 +135,14 @@ class QueueToPostfix(unittest.TestCase):
         cls.port = free_port()
         cls.pf = Postfix(cls.port)
         cls.pf.start()
+        try:
+            cls.setup_rest()
+        except Exception:
+            cls.pf.stop()   # never leave a Postfix master behind
+            raise
+
+    @classmethod
+    def setup_rest(cls):
         cls.dns = Dns()
         cls.dns.start()
         cls.dns.zone.add("pf.test. 60 IN MX 10 mx.pf.test.")
