@@ -329,6 +329,7 @@ static const char *const corpus[] = {
 	"cr-before-lf", "rfc2231-no-section0", "empty-boundary-token",
 	"rfc822-empty", "containers-cut", "ctype-type-semicolon", "addr-junk",
 	"addr-open-comment", "multipart-no-subtype", "param-empty-name",
+	"envelope-mix", "envelope-spaces", "envelope-repeat", "envelope-crlf",
 };
 
 START_TEST(test_corpus_dovecot)
