@@ -238,6 +238,10 @@ lsub_parents(struct imap_session *s, const char *ref,
 	bool seen;
 
 	for (i = 0; i < nsubs; i++) {
+		/* only where the pattern stops above the name ("%"); with
+		 * "*" the name itself is listed and its parent is not */
+		if (match_any(ref, pats, npats, subs[i]))
+			continue;
 		if (str_copy(parent, subs[i], sizeof(parent)) >=
 		    sizeof(parent))
 			continue;
@@ -253,7 +257,8 @@ lsub_parents(struct imap_session *s, const char *ref,
 			seen = false;
 			for (j = 0; j < i && !seen; j++)
 				if (strncmp(subs[j], parent, strlen(parent)) ==
-				    0 && subs[j][strlen(parent)] == '.')
+				    0 && subs[j][strlen(parent)] == '.' &&
+				    !match_any(ref, pats, npats, subs[j]))
 					seen = true;
 			if (!seen)
 				list_line(s, "LSUB", parent, "\\Noselect");

@@ -26,7 +26,7 @@ parse_num(const char **sp, uint32_t *n_r)
 		return -1;
 	while (*s >= '0' && *s <= '9') {
 		v = v * 10 + (uint64_t)(*s - '0');
-		if (v >= UINT32_MAX)
+		if (v > UINT32_MAX)
 			return -1;
 		s++;
 	}

@@ -10,7 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SEQSET_STAR	UINT32_MAX	/* "*" before resolution */
+#define SEQSET_STAR	0		/* "*" before resolution (0 is
+					 * never a valid nz-number) */
 #define SEQSET_MAX_RANGES 100000
 
 struct seqrange {
@@ -26,7 +27,7 @@ struct seqset {
 
 /*
  * seqset_parse: parse s (NUL-terminated). Numbers are 1..4294967295
- * (nz-number); "*" is kept as SEQSET_STAR. Returns
+ * (nz-number, RFC 3501 9); "*" is kept as SEQSET_STAR. Returns
  * 0, or -1 on bad syntax (set->n == 0 then).
  */
 int seqset_parse(const char *s, struct seqset *set);

@@ -274,6 +274,18 @@ START_TEST(seqset_basic)
 	ck_assert(seqset_contains(&s, 100));
 	ck_assert(!seqset_contains(&s, 49));
 	seqset_free(&s);
+	/* the largest nz-number is valid (RFC 3501 9) */
+	ck_assert_int_eq(seqset_parse("1:4294967295", &s), 0);
+	seqset_resolve(&s, 7);
+	ck_assert(seqset_contains(&s, 7));
+	ck_assert(seqset_contains(&s, 4294967295u));
+	seqset_free(&s);
+	/* "n:*" with n above the highest UID still means that UID */
+	ck_assert_int_eq(seqset_parse("4294967295:*", &s), 0);
+	seqset_resolve(&s, 7);
+	ck_assert(seqset_contains(&s, 7));
+	ck_assert(!seqset_contains(&s, 6));
+	seqset_free(&s);
 	/* merging adjacent ranges */
 	ck_assert_int_eq(seqset_parse("1:2,3,4:6,6", &s), 0);
 	seqset_resolve(&s, 10);
@@ -283,7 +295,7 @@ START_TEST(seqset_basic)
 END_TEST
 
 static const char *const seqset_bad[] = {
-	"", "0", "1:0", ",", "1,", "1::2", "a", "1:2:3", "-1", "4294967295",
+	"", "0", "1:0", ",", "1,", "1::2", "a", "1:2:3", "-1", "4294967296",
 	"99999999999", "1 2", "*:", ":*", "1,,2",
 };
 
