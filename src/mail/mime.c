@@ -695,10 +695,16 @@ mime_bnd_match(const struct mime_ctx *c, size_t pos, bool *close_r)
 	if (c->len - pos < 2 || m[pos] != '-' || m[pos + 1] != '-')
 		return -1;
 	for (i = c->nbnd - 1; i >= 0; i--) {
-		if (c->len - pos - 2 >= c->bndlen[i] &&
-		    (best < 0 || c->bndlen[i] > c->bndlen[best]) &&
-		    memcmp(m + pos + 2, c->t->pool.data + c->bnd[i],
-		    c->bndlen[i]) == 0)
+		const char *b = c->t->pool.data + c->bnd[i];
+		size_t bl = c->bndlen[i];
+
+		if (bl > c->len - pos - 2 ||
+		    (best >= 0 && bl <= c->bndlen[best]))
+			continue;
+		/* first byte inline: most lines fail here */
+		if (bl > 0 && b[0] != m[pos + 2])
+			continue;
+		if (memcmp(m + pos + 2, b, bl) == 0)
 			best = i;
 	}
 	if (best >= 0) {
