@@ -8,6 +8,8 @@
  *      (when a server answered), Diagnostic-Code;
  *   3. text/rfc822-headers: the original header section (not the body,
  *      so a bounce never re-sends a large or sensitive body).
+ * Recipients with UTF-8 addresses make it an RFC 6533 report
+ * (message/global-delivery-status, "utf-8" address type).
  * The DSN itself goes out with a null sender (RFC 5321 4.5.5); the
  * caller never builds one for a null-sender message.
  * Input trusted: diagnostic text comes from remote servers; control
@@ -49,17 +51,31 @@ bounce_put_clean(struct buf *out, const char *s)
 	return 0;
 }
 
+static bool
+bounce_is_utf8(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s >= 0x80)
+			return true;
+	return false;
+}
+
 int
 bounce_build(struct buf *out, const char *hostname, const struct qenv *e,
     const char *content, size_t clen, time_t now)
 {
 	char date[64], arrival[64], boundary[QUEUE_ID_MAX + 300];
 	size_t hlen, nrep = 0;
+	bool global = false;
 
 	buf_reset(out);
-	for (size_t i = 0; i < e->nrcpts; i++)
-		if (e->rcpts[i].state == QR_BOUNCED && !e->rcpts[i].notified)
+	for (size_t i = 0; i < e->nrcpts; i++) {
+		if (e->rcpts[i].state == QR_BOUNCED && !e->rcpts[i].notified) {
 			nrep++;
+			if (bounce_is_utf8(e->rcpts[i].addr))
+				global = true;
+		}
+	}
 	if (nrep == 0)
 		return 0;
 	time_fmt_rfc5322(date, now);
@@ -106,15 +122,17 @@ bounce_build(struct buf *out, const char *hostname, const struct qenv *e,
 		    "delivery failed") < 0 || buf_puts(out, "\n\n") < 0)
 			return -1;
 	}
+	/* UTF-8 addresses need RFC 6533's global report and "utf-8"
+	 * address type */
 	if (buf_printf(out,
 	    "--%s\n"
 	    "Content-Description: Delivery report\n"
-	    "Content-Type: message/delivery-status\n"
+	    "Content-Type: message/%sdelivery-status\n"
 	    "\n"
 	    "Reporting-MTA: dns; %s\n"
 	    "X-Facteur-Queue-ID: %s\n"
 	    "Arrival-Date: %s\n",
-	    boundary, hostname, e->id, arrival) < 0)
+	    boundary, global ? "global-" : "", hostname, e->id, arrival) < 0)
 		return -1;
 	for (size_t i = 0; i < e->nrcpts; i++) {
 		const struct qrcpt *r = &e->rcpts[i];
@@ -122,8 +140,10 @@ bounce_build(struct buf *out, const char *hostname, const struct qenv *e,
 
 		if (r->state != QR_BOUNCED || r->notified)
 			continue;
-		if (buf_printf(out, "\nFinal-Recipient: rfc822; %s\n"
-		    "Action: failed\nStatus: %s\n", r->addr, status) < 0)
+		if (buf_printf(out, "\nFinal-Recipient: %s; %s\n"
+		    "Action: failed\nStatus: %s\n",
+		    bounce_is_utf8(r->addr) ? "utf-8" : "rfc822", r->addr,
+		    status) < 0)
 			return -1;
 		if (r->mta[0] != '\0') {
 			if (buf_puts(out, "Remote-MTA: dns; ") < 0 ||

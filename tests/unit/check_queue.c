@@ -521,6 +521,27 @@ START_TEST(test_dsn_structure)
 }
 END_TEST
 
+START_TEST(test_dsn_utf8_global)
+{
+	struct qenv e;
+	struct buf b;
+
+	make_env(&e);
+	free(e.rcpts[0].addr);
+	e.rcpts[0].addr = strdup("j\xc3\xb6rg@remote.example");
+	e.rcpts[0].state = QR_BOUNCED;
+	snprintf(e.rcpts[0].dsn, sizeof(e.rcpts[0].dsn), "5.6.7");
+	buf_init(&b, 1 << 20);
+	ck_assert_int_eq(bounce_build(&b, "h", &e, "A: b\n\n", 6, 1), 1);
+	ck_assert_ptr_nonnull(strstr(b.data, "Content-Type: message/"
+	    "global-delivery-status\n"));
+	ck_assert_ptr_nonnull(strstr(b.data, "Final-Recipient: utf-8; "
+	    "j\xc3\xb6rg@remote.example\n"));
+	buf_free(&b);
+	qenv_free(&e);
+}
+END_TEST
+
 START_TEST(test_dsn_nothing)
 {
 	struct qenv e;
@@ -986,6 +1007,7 @@ make_suite(void)
 	tc = tcase_create("dsn");
 	tcase_add_test(tc, test_dsn_structure);
 	tcase_add_test(tc, test_dsn_nothing);
+	tcase_add_test(tc, test_dsn_utf8_global);
 	tcase_add_test(tc, test_header_end);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("mta");
