@@ -896,7 +896,29 @@ class TestImapConcurrency(ImapBase):
         real = int(re.search(rb"MESSAGES (\d+)",
                              b"".join(c.until_tagged("y"))).group(1))
         if real != count:
-            errors.append((wid, "view count %d, on disk %d" % (count, real)))
+            # which messages differ, and do they really exist?
+            c.send("x UID SEARCH ALL\r\n")
+            mine = set(c.until_tagged("x")[-2].split()[2:])
+            d = LineClient(self.f.raw_tls("imaps"), timeout=60)
+            d.line()
+            d.send("a LOGIN %s %s\r\nb EXAMINE INBOX\r\n"
+                   "c UID SEARCH ALL\r\n" % (USER, PASS))
+            fresh = set(d.until_tagged("c")[-2].split()[2:])
+            gone = sorted(int(x) for x in fresh - mine)
+            extra = sorted(int(x) for x in mine - fresh)
+            info = ""
+            if gone:
+                d.send("e UID FETCH %d (FLAGS BODY.PEEK[HEADER.FIELDS "
+                       "(Subject)])\r\n" % gone[0])
+                info = b"".join(d.until_tagged("e"))[:160]
+            d.close()
+            md = self.f.maildir(USER)
+            files = len(os.listdir(os.path.join(md, "cur"))) + \
+                len(os.listdir(os.path.join(md, "new")))
+            errors.append((wid, "view count %d, STATUS %d, files %d" % (
+                           count, real, files),
+                           "not in this view: %s" % gone[:8],
+                           "only in this view: %s" % extra[:8], info))
         c.close()
 
     def test_four_sessions(self):
