@@ -34,7 +34,8 @@ ONLY = set(x for x in os.environ.get("BENCH_ONLY", "").split(",") if x)
 # Sizes: full mode must finish in < 20 min on the 2-core machine.
 SIZES = {
     "repeats": 2 if QUICK else 3,
-    "fsync_count": 300 if QUICK else 1500,
+    "fsync_count": {1: 100, 16: 400, 64: 400} if QUICK
+    else {1: 400, 16: 2000, 64: 2000},
     "smtp_msgs": {1: 100, 16: 400, 64: 400} if QUICK
     else {1: 200, 16: 1000, 64: 1000},
     "smtp_sizes": (4096, 102400),
@@ -78,6 +79,9 @@ def machine_lines():
         "Versions: %s; %s; Dovecot %s" % (
             workloads.facteur_version(), workloads.postfix_version(),
             workloads.dovecot_version()),
+        "Tree: %s" % subprocess.run(
+            ["git", "-C", TOP, "describe", "--always", "--dirty"],
+            capture_output=True, text=True).stdout.strip(),
         "Mode: %s; repeats %d; figures are median ±half the min-max "
         "spread in %% of the median; ↑ higher is better, ↓ lower is better."
         % ("BENCH_QUICK" if QUICK else "full", SIZES["repeats"])]

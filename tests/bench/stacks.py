@@ -121,14 +121,34 @@ class Bench:
         os.chmod(os.path.join(self.scratch, "tls"), 0o755)
 
 
+class BenchFacteur(fixture.Facteur):
+    """fixture.Facteur at log_level = warn: the worker's "worker ready"
+    line (info) is not logged, so readiness is the listeners answering
+    (the bench's ports are its own: nothing else binds them)."""
+
+    def __init__(self, *a, **kw):
+        super().__init__(*a, **kw)
+        self.extra_conf["log_level"] = "warn"
+
+    def wait_ready(self, timeout=20.0):
+        deadline = time.time() + timeout
+        for l, p in self.ports.items():
+            if self.proc is not None and self.proc.poll() is not None:
+                raise RuntimeError("facteur exited; log:\n%s" % self.log())
+            if not fixture.wait_port(p, timeout=max(1.0, deadline -
+                                                    time.time())):
+                raise RuntimeError("facteur did not listen on %s port %d; "
+                                   "log:\n%s" % (l, p, self.log()))
+
+
 class FacteurStack:
     name = "facteur"
 
     def __init__(self, bench, binary):
         fixture.BIN = binary
         self.bench = bench
-        self.f = fixture.Facteur(
-            "bench", db=bench.db, log_level="warn",
+        self.f = BenchFacteur(
+            "bench", db=bench.db,
             max_connections="20000", max_connections_per_ip="20000",
             hostname="facteur.bench.test", auth_fail_delay_ms="200",
             # the stacks share the user table: no rehash behind Dovecot

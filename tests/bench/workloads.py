@@ -148,8 +148,7 @@ def physical_limit(ctx):
         for _ in range(ctx.sizes["repeats"]):
             d = os.path.join(ctx.bench.scratch, "fsync")
             shutil.rmtree(d, ignore_errors=True)
-            p = subprocess.run([fsyncrate_bin(), d, str(n * max(1, threads
-                                                               // 8)),
+            p = subprocess.run([fsyncrate_bin(), d, str(n[threads]),
                                 "4096", str(threads)],
                                capture_output=True, text=True, check=True)
             r.add("facteur", float(p.stdout.split()[2]))
