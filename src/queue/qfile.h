@@ -24,7 +24,7 @@
 #include "core/err.h"
 #include "queue/queue.h"
 
-#define QENV_MAX	(4 * 1024 * 1024)	/* envelope file ceiling */
+#define QENV_MAX	(32 * 1024 * 1024)	/* envelope file ceiling */
 #define QRCPT_MAX	10000
 #define QDIAG_MAX	512
 
