@@ -152,7 +152,10 @@ class SmtpInbound(unittest.TestCase):
                 break
         self.assertEqual(code, 421)
         self.assertIn("4.7.0", text)
-        self.assertEqual(c.line(), b"")   # closed
+        try:
+            self.assertEqual(c.line(), b"")   # closed
+        except ConnectionResetError:
+            pass    # closed too: the 421 has been read already
         c.close()
 
     def test_harvest_tarpit_and_cut_off(self):
