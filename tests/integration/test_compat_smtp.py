@@ -405,6 +405,16 @@ class SmtpCompat(unittest.TestCase):
         self.assertNotIn(b"bank.example", msg)
         self.assertIn(b"\nSubject: rp\nX-Other: keep", head)
         self.assertEqual(body, b"Return-Path: <in-body@example.net>\n")
+        # the same through BDAT, whose content is taken raw
+        before = self.count()
+        self._bdat_start(s)
+        chunk = (b"Return-Path: <forged@bank.example>\r\nSubject: b\r\n"
+                 b"\r\nbody\r\n")
+        s.send(b"BDAT %d LAST\r\n" % len(chunk) + chunk)
+        self.assertEqual(s.reply()[0], 250)
+        msg = self.last_message(before=before)
+        self.assertNotIn(b"bank.example", msg)
+        self.assertEqual(msg.lower().count(b"return-path:"), 1, msg)
 
     def test_received_8bit_helo(self):
         # a header of a message sent without SMTPUTF8 stays ASCII
