@@ -80,6 +80,7 @@ struct mbox {
 	int		 new_ok;	/* new_mtime trusted */
 	int		 cur_ok;	/* cur_mtime trusted */
 	int		 pending;	/* some R_EXPUNGED or R_GONE records */
+	int		 fresh;		/* being opened: nothing reported yet */
 };
 
 /* A directory entry found by a scan. */
@@ -322,11 +323,12 @@ static enum ferr
 scan_folder(struct scan *sc, const struct mbox *mb, const char *dir,
     int force)
 {
-	struct timespec n2, c2;
+	struct timespec n2, c2, start;
 	enum ferr e = FERR_NONE;
 	int keep_new, keep_cur;
 
 	memset(sc, 0, sizeof(*sc));
+	clock_gettime(CLOCK_REALTIME, &start);
 	if (mbox_dir_mtime(dir, "new", &sc->new_mtime) < 0 ||
 	    mbox_dir_mtime(dir, "cur", &sc->cur_mtime) < 0)
 		return errno == ENOENT ? FERR_NOTFOUND : ferr_from_errno(errno);
@@ -349,10 +351,12 @@ scan_folder(struct scan *sc, const struct mbox *mb, const char *dir,
 		scan_free(sc);
 		return e;
 	}
+	/* unchanged mtimes prove nothing if they are so recent that a
+	 * change during the scan could have kept the same clock tick */
 	sc->new_stable = mbox_dir_mtime(dir, "new", &n2) == 0 &&
-	    ts_eq(&n2, &sc->new_mtime);
+	    ts_eq(&n2, &sc->new_mtime) && mbox_stamp_old(&start, &n2);
 	sc->cur_stable = mbox_dir_mtime(dir, "cur", &c2) == 0 &&
-	    ts_eq(&c2, &sc->cur_mtime);
+	    ts_eq(&c2, &sc->cur_mtime) && mbox_stamp_old(&start, &c2);
 	sc->stable = sc->new_stable && sc->cur_stable;
 	return FERR_NONE;
 }
@@ -976,6 +980,19 @@ mbox_merge(struct mbox *mb, struct scan *sc, unsigned flags,
 		    (o->state & R_EXPUNGED))) {
 			int same = s != NULL && s->uid == o->uid;
 
+			if (!(o->state & (R_EXPUNGED | R_GONE)) &&
+			    !sc->stable) {
+				/* not seen, but the directories changed
+				 * during the scan: it may have been moving
+				 * between new/ and cur/. Keep it; a stable
+				 * scan decides. */
+				nr[nn] = *o;
+				nr[nn].name = spool_add(&pool, o->name,
+				    strlen(o->name));
+				nn++;
+				i++;
+				continue;
+			}
 			/* gone from disk, or expunged by us */
 			if (flags & MBOX_SYNC_NO_EXPUNGE) {
 				nr[nn] = *o;
@@ -1026,8 +1043,9 @@ mbox_merge(struct mbox *mb, struct scan *sc, unsigned flags,
 			j++;
 			continue;
 		}
-		/* s only */
-		if (s->uid > oldmax) {
+		/* s only: new, or (in a view not yet shown to anyone) one
+		 * that a previous scan missed */
+		if (s->uid > oldmax || mb->fresh) {
 			struct mrec r;
 
 			mbox_rec_from_name(&r, spool_add(&pool, s->name,
@@ -1104,15 +1122,88 @@ mbox_drop_expunged(struct mbox *mb, unsigned flags, struct mbox_changes *ch,
 	}
 }
 
+/* Find the UIDs of scanned entries, assigning new ones when needed. */
+static enum ferr
+mbox_scan_uids(struct mbox *mb, struct scan *sc, uint32_t pre_next,
+    int *assigned_r)
+{
+	int need_assign = 0;
+	size_t i;
+
+	if (!mb->ul_loaded)
+		need_assign = 1;
+	else {
+		struct khash h;
+		int built = 0;
+
+		/* entries taken from the view already have their UID */
+		for (i = 0; i < sc->n; i++) {
+			long k;
+
+			if (sc->v[i].uid != 0)
+				continue;
+			if (!built) {
+				khash_build(&h, &mb->ul);
+				built = 1;
+			}
+			k = khash_get(&h, &mb->ul, sc->v[i].name,
+			    sc->v[i].keylen);
+			if (k < 0)
+				need_assign = 1;
+			else
+				sc->v[i].uid = mb->ul.recs[k].uid;
+		}
+		if (built)
+			khash_free(&h);
+	}
+	*assigned_r = need_assign;
+	if (!need_assign)
+		return FERR_NONE;
+	return mbox_assign_uids(mb, sc, pre_next);
+}
+
+static int
+uid_cmp(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Does the scan lack a message the view has (and did not expunge)? */
+static int
+mbox_scan_misses(const struct mbox *mb, const struct scan *sc)
+{
+	uint32_t *u = xcalloc(sc->n + 1, sizeof(*u));
+	size_t i, j = 0, nu = 0;
+	int miss = 0;
+
+	for (i = 0; i < sc->n; i++) {
+		if (sc->v[i].uid != 0)
+			u[nu++] = sc->v[i].uid;
+	}
+	qsort(u, nu, sizeof(*u), uid_cmp);
+	for (i = 0; i < mb->n && !miss; i++) {
+		if (mb->recs[i].state & (R_EXPUNGED | R_GONE))
+			continue;
+		while (j < nu && u[j] < mb->recs[i].uid)
+			j++;
+		if (j == nu || u[j] != mb->recs[i].uid)
+			miss = 1;
+	}
+	free(u);
+	return miss;
+}
+
 enum ferr
 mbox_sync(struct mbox *mb, unsigned flags, struct mbox_changes *chp)
 {
 	struct mbox_changes chl, *ch = chp != NULL ? chp : &chl;
 	struct timespec nm, cm, now;
 	struct scan sc;
-	size_t ecap = 0, ccap = 0, i;
+	size_t ecap = 0, ccap = 0;
 	uint32_t pre_next, oldv = mb->uidvalidity;
-	int need_assign = 0;
+	int need_assign = 0, tries;
 	enum ferr e;
 
 	memset(ch, 0, sizeof(*ch));
@@ -1134,40 +1225,31 @@ mbox_sync(struct mbox *mb, unsigned flags, struct mbox_changes *chp)
 	if (e != FERR_NONE)
 		goto out;
 	pre_next = mb->ul_loaded ? mb->ul.nextuid : 1;
-	e = scan_folder(&sc, mb, mb->path, (flags & MBOX_SYNC_FORCE) != 0);
-	if (e != FERR_NONE)
-		goto out;
-	if (!mb->ul_loaded)
-		need_assign = 1;
-	else {
-		struct khash h;
-		int built = 0;
-
-		/* entries taken from the view already have their UID */
-		for (i = 0; i < sc.n; i++) {
-			long k;
-
-			if (sc.v[i].uid != 0)
-				continue;
-			if (!built) {
-				khash_build(&h, &mb->ul);
-				built = 1;
-			}
-			k = khash_get(&h, &mb->ul, sc.v[i].name,
-			    sc.v[i].keylen);
-			if (k < 0)
-				need_assign = 1;
-			else
-				sc.v[i].uid = mb->ul.recs[k].uid;
-		}
-		if (built)
-			khash_free(&h);
-	}
-	if (need_assign) {
-		e = mbox_assign_uids(mb, &sc, pre_next);
+	/*
+	 * A file moving between new/ and cur/ during the two readdirs can be
+	 * missed. When a scan that did not provably hold still misses
+	 * messages of the view, wait out the clock tick and scan again (a
+	 * few times); what is still missing then is kept, not reported as
+	 * expunged, until a stable scan decides.
+	 */
+	for (tries = 0;; tries++) {
+		e = scan_folder(&sc, mb, mb->path,
+		    (flags & MBOX_SYNC_FORCE) != 0 || tries > 0);
+		if (e != FERR_NONE)
+			goto out;
+		need_assign = 0;
+		e = mbox_scan_uids(mb, &sc, pre_next, &need_assign);
 		if (e != FERR_NONE) {
 			scan_free(&sc);
 			goto out;
+		}
+		if (sc.stable || tries == 3 || !mbox_scan_misses(mb, &sc))
+			break;
+		scan_free(&sc);
+		{
+			struct timespec ts = { 0, 60 * 1000 * 1000 };
+
+			nanosleep(&ts, NULL);
 		}
 	}
 	mbox_merge(mb, &sc, flags, ch, &ecap, &ccap);
@@ -1394,6 +1476,7 @@ mbox_open(struct mstore *st, const char *name, unsigned flags,
 	if (e == FERR_NONE && (stat(mb->path, &sb) < 0 ||
 	    !S_ISDIR(sb.st_mode)))
 		e = FERR_NOTFOUND;
+	mb->fresh = 1;
 	if (e == FERR_NONE) {
 		uint32_t uidv = 0;
 
@@ -1409,6 +1492,7 @@ mbox_open(struct mstore *st, const char *name, unsigned flags,
 		e = mbox_sync(mb, MBOX_SYNC_FORCE, NULL);
 	}
 done:
+	mb->fresh = 0;
 	if (e != FERR_NONE) {
 		mbox_close(&mb);
 		return e;

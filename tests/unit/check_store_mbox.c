@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -887,6 +888,95 @@ START_TEST(test_status)
 }
 END_TEST
 
+static void *
+thr_deliver(void *arg)
+{
+	int i;
+
+	(void)arg;
+	for (i = 0; i < 150; i++)
+		deliver("Subject: d\n\nd\n");
+	return NULL;
+}
+
+static void *
+thr_append(void *arg)
+{
+	struct mstore *st = arg;
+	uint32_t uid, uidv;
+	int i;
+
+	for (i = 0; i < 100; i++)
+		ck_assert_int_eq(mstore_append_mem(st, "INBOX", "S: a\r\n\r\n",
+		    9, i % 2 ? MBOX_F_SEEN : 0, NULL, 0, 0, &uid, &uidv),
+		    FERR_NONE);
+	return NULL;
+}
+
+static void *
+thr_sync(void *arg)
+{
+	struct mstore *st = arg;
+	struct mbox *mb;
+	int i;
+
+	ck_assert_int_eq(mbox_open(st, "INBOX", 0, &mb), FERR_NONE);
+	for (i = 0; i < 200; i++) {
+		uint32_t k;
+
+		struct mbox_changes ch;
+
+		ck_assert_int_eq(mbox_sync(mb, i % 3 == 0 ?
+		    MBOX_SYNC_FORCE : 0, &ch), FERR_NONE);
+		/* nobody expunges: a message moving between new/ and cur/
+		 * must never look expunged */
+		ck_assert_uint_eq(ch.nexpunged, 0);
+		mbox_changes_free(&ch);
+		for (k = 1; k < mbox_count(mb); k++)
+			ck_assert_uint_lt(mbox_msg_uid(mb, k - 1),
+			    mbox_msg_uid(mb, k));
+		if (mbox_count(mb) > 0) {
+			enum ferr e = mbox_store(mb, mbox_count(mb) - 1,
+			    MBOX_STORE_ADD, MBOX_F_FLAGGED, 0);
+
+			/* the other session may have expunged... none here */
+			ck_assert_int_eq(e, FERR_NONE);
+		}
+	}
+	mbox_close(&mb);
+	return NULL;
+}
+
+START_TEST(test_concurrent)
+{
+	/* deliveries, APPENDs and two syncing sessions at once: every
+	 * message ends up with exactly one UID, none lost */
+	struct mstore *st1 = open_store(0), *st2 = open_store(0);
+	struct mstore *st3 = open_store(0);
+	pthread_t a, b, c, d;
+	struct mbox *mb;
+	uint32_t i;
+
+	ck_assert_int_eq(pthread_create(&a, NULL, thr_deliver, NULL), 0);
+	ck_assert_int_eq(pthread_create(&b, NULL, thr_append, st1), 0);
+	ck_assert_int_eq(pthread_create(&c, NULL, thr_sync, st2), 0);
+	ck_assert_int_eq(pthread_create(&d, NULL, thr_sync, st3), 0);
+	pthread_join(a, NULL);
+	pthread_join(b, NULL);
+	pthread_join(c, NULL);
+	pthread_join(d, NULL);
+	ck_assert_int_eq(mbox_open(st1, "INBOX", 0, &mb), FERR_NONE);
+	ck_assert_uint_eq(mbox_count(mb), 250);
+	for (i = 0; i < 250; i++)
+		ck_assert_uint_eq(mbox_msg_uid(mb, i), i + 1);
+	ck_assert_uint_eq(mbox_uidnext(mb), 251);
+	mbox_close(&mb);
+	mstore_close(&st1);
+	mstore_close(&st2);
+	mstore_close(&st3);
+}
+END_TEST
+
 static Suite *
 make_suite(void)
 {
@@ -914,6 +1004,7 @@ make_suite(void)
 	tcase_add_test(tc, test_gone_kept_then_reported);
 	tcase_add_test(tc, test_uidlist_v1_folder);
 	tcase_add_test(tc, test_stale_uidlist_lock);
+	tcase_add_test(tc, test_concurrent);
 	tcase_add_test(tc, test_many);
 	suite_add_tcase(s, tc);
 	return s;
