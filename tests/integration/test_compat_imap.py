@@ -7,6 +7,7 @@ untagged line is seen.
 src/imap is owned by its author: a test of a bug found here is marked
 expectedFailure with "owner: imap" and reported, not fixed here.
 """
+import datetime
 import re
 import time
 import unittest
@@ -128,6 +129,16 @@ class ImapCompat(unittest.TestCase):
             b'APPEND Sent (\\Seen) "24-Nov-2026 10:00:00 +0100" {%d+}\r\n'
             % len(msg) + msg)
         self.assertRegex(tagged, r"^OK \[APPENDUID \d+ 1\]")
+        # the date given to APPEND is the INTERNALDATE (same instant)
+        s.ok("EXAMINE Sent")
+        idate = re.search(r'INTERNALDATE "([^"]+)"',
+                          s.ok("FETCH 1 (INTERNALDATE)")[0]).group(1)
+        self.assertEqual(
+            datetime.datetime.strptime(idate.strip(),
+                                       "%d-%b-%Y %H:%M:%S %z"),
+            datetime.datetime(2026, 11, 24, 9, 0, 0,
+                              tzinfo=datetime.timezone.utc))
+        s.ok("SELECT INBOX")
         st = s.ok("STATUS Sent (MESSAGES UNSEEN UIDNEXT)")
         self.assertIn("MESSAGES 1", st[0])
         self.assertIn("UNSEEN 0", st[0])
