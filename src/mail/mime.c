@@ -845,6 +845,10 @@ mime_multipart(struct mime_ctx *c, int idx, size_t b, size_t bn,
 		if (hit != my || close)
 			break;
 		after = mime_next_line(c, pos);
+		/* a delimiter line cut by the end of the message ends the
+		 * part before it but opens none (Dovecot) */
+		if (after == c->len && c->m[c->len - 1] != '\n')
+			break;
 		ch = mime_new_part(c, idx, c->t->parts[idx].depth + 1);
 		if (ch < 0) {
 			/* part cap: the rest stays in this body */
