@@ -352,14 +352,16 @@ struct mbox_changes {
 
 /*
  * mbox_sync: bring the view up to date with the disk. A warm sync of an
- * unchanged mailbox costs a stat(2) of new/, cur/ and dovecot-uidlist;
- * otherwise the changed directory is re-read (not the files). New files get
- * UIDs in the uidlist under its dotlock (FERR_TEMP if the lock stays busy
- * beyond a few seconds while not stale); a read-write view moves new/ to
+ * unchanged mailbox costs a stat(2) of new/, cur/ and dovecot-keywords;
+ * otherwise the changed directory is re-read (names, not the files). New
+ * files get UIDs in the uidlist under its dotlock (FERR_TEMP if the lock
+ * stays busy for 10 s while not stale); a read-write view moves new/ to
  * cur/. Expunges marked by mbox_expunge() and files vanished from disk are
- * reported and removed from the view, unless MBOX_SYNC_NO_EXPUNGE.
+ * reported and removed from the view, unless MBOX_SYNC_NO_EXPUNGE. A file
+ * another session is moving from new/ to cur/ during the scan is never
+ * reported as expunged: the sync may then wait up to 3 x 60 ms and rescan.
  * ch may be NULL; otherwise it is filled (free with mbox_changes_free()).
- * On error the view is left as it was.
+ * On error the view is left as it was and ch is empty (exists = count).
  */
 enum ferr mbox_sync(struct mbox *mb, unsigned flags, struct mbox_changes *ch)
     __attribute__((warn_unused_result));
