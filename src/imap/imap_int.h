@@ -177,6 +177,18 @@ int imap_seqset_arg(struct imap_session *s, const struct imap_arg *a,
 uint32_t *imap_seqset_indexes(struct imap_session *s,
     const struct seqset *set, bool uid, size_t *n_r);
 
+/* --- cmd_search.c --- */
+struct search_key;
+/*
+ * imap_search_prog: "[CHARSET x] key..." parsed and resolved against the
+ * view. On error the tagged reply is sent and NULL returned.
+ */
+struct search_key *imap_search_prog(struct imap_session *s,
+    const struct imap_arg *args, size_t nargs);
+/* imap_search_run: the view indexes that match, ascending (malloc'd). */
+uint32_t *imap_search_run(struct imap_session *s,
+    const struct search_key *prog, size_t *n_r);
+
 /* --- command handlers --- */
 int imap_cmd_capability(struct imap_session *, const struct imap_arg *, size_t);
 int imap_cmd_noop(struct imap_session *, const struct imap_arg *, size_t);
@@ -206,6 +218,8 @@ int imap_cmd_expunge(struct imap_session *, const struct imap_arg *, size_t);
 int imap_cmd_fetch(struct imap_session *, const struct imap_arg *, size_t);
 int imap_cmd_store(struct imap_session *, const struct imap_arg *, size_t);
 int imap_cmd_search(struct imap_session *, const struct imap_arg *, size_t);
+int imap_cmd_sort(struct imap_session *, const struct imap_arg *, size_t);
+int imap_cmd_thread(struct imap_session *, const struct imap_arg *, size_t);
 int imap_cmd_append(struct imap_session *, const struct imap_arg *, size_t);
 int imap_cmd_copy(struct imap_session *, const struct imap_arg *, size_t);
 int imap_cmd_move(struct imap_session *, const struct imap_arg *, size_t);

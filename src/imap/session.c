@@ -60,6 +60,8 @@ static const struct imap_cmd cmds[] = {
 	{ "UNSELECT",	imap_cmd_unselect, CMD_AUTH | CMD_SELECTED },
 	{ "EXPUNGE",	imap_cmd_expunge, CMD_SELUID },
 	{ "SEARCH",	imap_cmd_search, CMD_SELUID },
+	{ "SORT",	imap_cmd_sort, CMD_SELUID },
+	{ "THREAD",	imap_cmd_thread, CMD_SELUID },
 	{ "FETCH",	imap_cmd_fetch, CMD_SELUID },
 	{ "STORE",	imap_cmd_store, CMD_SELUID },
 	{ "COPY",	imap_cmd_copy, CMD_SELUID },
