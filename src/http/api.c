@@ -829,6 +829,8 @@ api_users_password(struct api_call *a)
 		return;
 	}
 	free(hash);
+	/* a changed password ends the other sessions of that account */
+	websess_del_name_except(email, a->sess.token);
 	log_info("%016llx http user-passwd email=\"%s\" by=\"%s\"", a->x->sid,
 	    email, a->sess.name);
 	api_ok(a);

@@ -63,5 +63,7 @@ int websess_get(const char *token, struct websess *s_r);
 void websess_del(const char *token);
 /* websess_del_name: revoke every session of name (password changed). */
 void websess_del_name(const char *name);
+/* websess_del_name_except: the same, but keep the session keep_token. */
+void websess_del_name_except(const char *name, const char *keep_token);
 
 #endif

@@ -113,14 +113,22 @@ websess_del(const char *token)
 }
 
 void
-websess_del_name(const char *name)
+websess_del_name_except(const char *name, const char *keep_token)
 {
 	size_t i;
 
 	pthread_mutex_lock(&ws_lock);
 	for (i = 0; i < WEBSESS_MAX; i++)
 		if (ws_tab[i].token[0] != '\0' &&
-		    str_ieq(ws_tab[i].name, name))
+		    str_ieq(ws_tab[i].name, name) &&
+		    (keep_token == NULL ||
+		    strcmp(ws_tab[i].token, keep_token) != 0))
 			memset(&ws_tab[i], 0, sizeof(ws_tab[i]));
 	pthread_mutex_unlock(&ws_lock);
+}
+
+void
+websess_del_name(const char *name)
+{
+	websess_del_name_except(name, NULL);
 }

@@ -845,21 +845,30 @@ sess_dkim_sign(struct smtp_session *s, const char *domain,
 }
 
 /*
- * The domain to sign with: the From domain of an authenticated
- * submission, the domain of the local address that forwards it
- * otherwise; NULL when nothing leaves (no remote target).
+ * The domain to sign with, or NULL for no signature. A signature says
+ * "this domain vouches for this message", so it is given only where that
+ * is known to be true:
+ *  - an authenticated submission: the From domain, and only when it is
+ *    the domain of the envelope sender the user was proven to own (MAIL
+ *    FROM passed dir_sender_owned); a null sender, or a From in another
+ *    domain, gets no signature;
+ *  - mail an alias forwards to a remote address: the forwarding domain,
+ *    except when that is also the From domain and the message did not
+ *    pass DMARC on the way in: signing it would turn a spoofed From into
+ *    an aligned, passing one.
  */
 static const char *
 sess_dkim_domain(struct smtp_session *s, const char *content, size_t len,
-    char dom[256])
+    bool dmarc_pass, char dom[256])
 {
+	char doms[1][256];
 	const char *at;
-	size_t i, j;
+	size_t i, j, nfrom;
 
+	nfrom = mailauth_from_domains(content, len, doms, 1);
 	if (s->authed) {
-		char doms[1][256];
-
-		if (mailauth_from_domains(content, len, doms, 1) != 1)
+		at = strrchr(s->sender, '@');
+		if (at == NULL || nfrom != 1 || !str_ieq(at + 1, doms[0]))
 			return NULL;
 		str_copy(dom, doms[0], 256);
 		return dom;
@@ -870,6 +879,9 @@ sess_dkim_domain(struct smtp_session *s, const char *content, size_t len,
 				continue;
 			at = strrchr(s->rcpts[i].addr, '@');
 			if (at == NULL)
+				return NULL;
+			if (!dmarc_pass && (nfrom != 1 ||
+			    str_ieq(at + 1, doms[0])))
 				return NULL;
 			str_copy(dom, at + 1, 256);
 			return dom;
@@ -891,7 +903,7 @@ sess_finish_message(struct smtp_session *s)
 	struct buf ma, dk;
 	char dkdom[256];
 	int bits = 0;
-	bool ok;
+	bool ok, dmarc_pass = false;
 
 	buf_init(&ma, MAILAUTH_HEAD_MAX);
 	buf_init(&dk, 64 * 1024);
@@ -931,19 +943,37 @@ sess_finish_message(struct smtp_session *s)
 		log_info("%s smtp data bare_lf=%" PRIu64 " normalized",
 		    s->sid, s->data.bare_lf);
 
+	/*
+	 * Nobody may bring in an Authentication-Results field that claims
+	 * to be ours, on any port; a header too big to read through (more
+	 * than 10,000 fields or 1 MiB) could hide one, and is refused.
+	 */
+	if (mailauth_ar_strip(s->conf->hostname, content, content_len, &ma,
+	    &ma_skip) < 0) {
+		log_info("%s smtp data result=reject address=%s "
+		    "reason=\"header too large\"", s->sid, s->ip);
+		sess_reply(s, "552 5.6.0 Message header too large");
+		goto done;
+	}
 	/* port 25: SPF, DKIM, DMARC into Authentication-Results */
 	if (s->kind == LK_SMTP && !s->authed) {
 		struct mailauth_ctx mc;
+		struct mailauth_results *res = xcalloc(1, sizeof(*res));
 		const char *mreply = NULL;
+		enum mailauth_verdict v;
 
+		buf_reset(&ma);		/* mailauth_check strips again */
+		ma_skip = 0;
 		memset(&mc, 0, sizeof(mc));
 		mc.hostname = s->conf->hostname;
 		mc.dmarc_reject = strcmp(s->conf->dmarc_reject_policy,
 		    "reject") == 0;
 		mc.pct_roll = -1;
-		if (mailauth_check(&mc, s->ip, s->helo, s->sender, content,
-		    content_len, &ma, &ma_skip, &mreply, NULL) ==
-		    MAILAUTH_REJECT) {
+		v = mailauth_check(&mc, s->ip, s->helo, s->sender, content,
+		    content_len, &ma, &ma_skip, &mreply, res);
+		dmarc_pass = res->dmarc.result == DMARC_PASS;
+		free(res);
+		if (v == MAILAUTH_REJECT) {
 			log_info("%s smtp data result=reject address=%s "
 			    "reason=\"DMARC policy\"", s->sid, s->ip);
 			sess_reply(s, "%s", mreply);
@@ -954,7 +984,7 @@ sess_finish_message(struct smtp_session *s)
 	 * Authentication-Results fields are never signed, so signing the
 	 * content as received is right for what is stored) */
 	if (s->conf->dkim_sign && sess_dkim_domain(s, content, content_len,
-	    dkdom) != NULL)
+	    dmarc_pass, dkdom) != NULL)
 		sess_dkim_sign(s, dkdom, content, content_len, &dk);
 
 	memset(&rh, 0, sizeof(rh));
@@ -1106,7 +1136,8 @@ cmd_bdat(struct smtp_session *s, struct smtp_cmd *cmd)
 		s->bdat_failed = false;
 		smtp_enter_state(s, SMTP_S_BDAT);
 	}
-	if (s->bdat_failed || s->data.wire + left > limit) {
+	if (s->bdat_failed || s->data.wire > limit ||
+	    left > limit - s->data.wire) {	/* no wrap-around */
 		/* declared sizes are not believed, but an honest one over
 		 * the limit needs no reading into memory */
 		r = sess_skip(s, left);
