@@ -24,6 +24,7 @@ SCRATCH = os.environ.get("BENCH_SCRATCH", "/tmp/facteur-bench")
 os.environ["FACTEUR_TEST_DIR"] = SCRATCH
 sys.path.insert(0, HERE)
 
+import dnsstub  # noqa: E402
 import stacks  # noqa: E402
 from table import Row, render  # noqa: E402
 import workloads  # noqa: E402
@@ -108,7 +109,8 @@ def main():
     bench = stacks.Bench(SCRATCH)
     log("starting MariaDB")
     bench.start_db()
-    fac = stacks.FacteurStack(bench, binary)
+    dns = dnsstub.DnsStub()
+    fac = stacks.FacteurStack(bench, binary, dns.port)
     ref = None
     rows = []
     ctx = workloads.Ctx(bench, fac, None, SIZES, rows, log, outdir)
@@ -154,6 +156,7 @@ def main():
             except Exception:
                 pass
         bench.db.stop()
+    log("DNS stub answered %d queries (NXDOMAIN)" % dns.queries)
     header = machine_lines()
     header.append("Command: make bench%s (tests/bench/run.sh build/facteur); "
                   "took %.1f min." % (" BENCH_QUICK=1" if QUICK else "",

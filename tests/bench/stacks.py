@@ -144,11 +144,12 @@ class BenchFacteur(fixture.Facteur):
 class FacteurStack:
     name = "facteur"
 
-    def __init__(self, bench, binary):
+    def __init__(self, bench, binary, dns_port):
         fixture.BIN = binary
         self.bench = bench
         self.f = BenchFacteur(
             "bench", db=bench.db,
+            dns_server="127.0.0.1:%d" % dns_port,
             max_connections="20000", max_connections_per_ip="20000",
             hostname="facteur.bench.test", auth_fail_delay_ms="200",
             # the stacks share the user table: no rehash behind Dovecot
