@@ -7,6 +7,7 @@
  * after the drop.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <malloc.h>
 #include <pthread.h>
@@ -15,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -107,6 +109,47 @@ worker_drop(const struct conf *c)
 	return 0;
 }
 
+/*
+ * worker_lock: one worker at a time owns queue_dir. After a SIGHUP reload
+ * the previous worker drains its sessions (up to 30 s) while the new one
+ * waits here, listeners held open by the supervisor (connections wait in
+ * the backlog, none is refused): two workers running queues on one
+ * directory could deliver a message twice, and the new one's recovery
+ * could remove a file the old one is still writing. The lock is an
+ * flock, so a crashed worker's is released by the kernel.
+ */
+static int
+worker_lock(const struct conf *c)
+{
+	char path[4096];
+	int fd;
+
+	if (snprintf(path, sizeof(path), "%s/.worker.lock", c->queue_dir) >=
+	    (int)sizeof(path)) {
+		log_error("worker queue_dir path too long");
+		return -1;
+	}
+	(void)fs_mkdir_p(c->queue_dir, 0700);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		log_error("worker cannot open %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		log_info("worker waiting for the previous worker to finish");
+		while (flock(fd, LOCK_EX) < 0) {
+			if (errno != EINTR) {
+				log_error("worker lock %s: %s", path,
+				    strerror(errno));
+				close(fd);
+				return -1;
+			}
+		}
+	}
+	/* held (fd left open) until this process exits */
+	return 0;
+}
+
 static struct smtp_server smtp;
 static struct imap_server imap;
 static struct pop3_server pop3;
@@ -142,6 +185,8 @@ worker_run(struct conf *c, const struct worker_listener *wl, size_t n)
 	if (worker_drop(c) < 0)
 		return 1;
 	umask(0077);
+	if (worker_lock(c) < 0)
+		return 1;
 	/*
 	 * Few malloc arenas: every thread would otherwise get one of up to
 	 * 8 x cores arenas, each holding on to freed memory; with a thread

@@ -49,6 +49,7 @@
 #include "mailauth/dkim.h"
 #include "net/dns.h"
 #include "queue/qfile.h"
+#include "queue/queue.h"
 #include "store/maildir.h"
 #include "store/quota.h"
 
@@ -1077,12 +1078,22 @@ api_queue_retry(struct api_call *a)
 		if (e.rcpts[j].state == QR_DEFERRED ||
 		    e.rcpts[j].state == QR_PENDING)
 			e.rcpts[j].next_try = 0;
-	if (qenv_save(qdir, &e) < 0) {
+	/* qenv_update: never brings back a message delivered meanwhile */
+	switch (qenv_update(qdir, &e)) {
+	case 1:
+		break;
+	case 0:
+		qenv_free(&e);
+		http_resp_error(a->r, 404, "the message left the queue "
+		    "meanwhile");
+		return;
+	default:
 		qenv_free(&e);
 		http_resp_error(a->r, 500, "cannot update the queue entry");
 		return;
 	}
 	qenv_free(&e);
+	queue_kick();
 	log_info("%016llx http queue-retry id=%s by=\"%s\"", a->x->sid, id,
 	    a->sess.name);
 	api_ok(a);

@@ -56,6 +56,7 @@
 #include "directory/dir.h"
 #include "directory/dkimkeys.h"
 #include "mail/addr.h"
+#include "mail/hdr.h"
 #include "mailauth/mailauth.h"
 #include "net/conn.h"
 #include "net/server.h"
@@ -904,6 +905,7 @@ sess_finish_message(struct smtp_session *s)
 	char dkdom[256];
 	int bits = 0;
 	bool ok, dmarc_pass = false;
+	char *owned = NULL;
 
 	buf_init(&ma, MAILAUTH_HEAD_MAX);
 	buf_init(&dk, 64 * 1024);
@@ -942,6 +944,42 @@ sess_finish_message(struct smtp_session *s)
 	if (s->data.bare_lf > 0)
 		log_info("%s smtp data bare_lf=%" PRIu64 " normalized",
 		    s->sid, s->data.bare_lf);
+
+	/*
+	 * Submissions: a missing Date or Message-ID is added (RFC 6409
+	 * 8.2, 8.3, as Postfix does for its own clients), before anything
+	 * is signed.
+	 */
+	if (s->authed) {
+		struct hdr_field hf;
+		bool need_date = hdr_find(content, content_len, "date",
+		    &hf) != 1;
+		bool need_id = hdr_find(content, content_len, "message-id",
+		    &hf) != 1;
+
+		if (need_date || need_id) {
+			struct buf add;
+			char date[64];
+			bool bad = false;
+
+			buf_init(&add, content_len + 1024);
+			time_fmt_rfc5322(date, time(NULL));
+			if (need_date && buf_printf(&add, "Date: %s\n",
+			    date) < 0)
+				bad = true;
+			if (need_id && buf_printf(&add, "Message-ID: <%s@%s>\n",
+			    txn_id, s->conf->hostname) < 0)
+				bad = true;
+			if (bad || buf_append(&add, content, content_len) < 0) {
+				buf_free(&add);
+				sess_reply(s, "452 4.3.1 Insufficient system "
+				    "storage");
+				goto done;
+			}
+			owned = buf_steal(&add, &content_len);
+			content = owned;
+		}
+	}
 
 	/*
 	 * Nobody may bring in an Authentication-Results field that claims
@@ -1034,6 +1072,7 @@ sess_finish_message(struct smtp_session *s)
 	    s->nrcpts, s->ip, reply);
 	sess_reply(s, "%s", reply);
 done:
+	free(owned);
 	buf_free(&ma);
 	buf_free(&dk);
 	sess_txn_reset(s);

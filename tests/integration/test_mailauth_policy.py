@@ -113,6 +113,32 @@ class SigningPolicy(unittest.TestCase):
                 self.assertNotIn(b"Authentication-Results: mx.policy.test", data)
         self.assertTrue(found)
 
+    def test_submission_gets_missing_date_and_message_id_before_signing(self):
+        self.submit("alice@a.test", "Alice <alice@a.test>", "x@remote.test",
+                    "no-msgid")
+        data = self.queued("no-msgid")
+        self.assertIsNotNone(data)
+        head = data.split(b"\n\n", 1)[0]
+        self.assertRegex(head, rb"(?m)^Message-ID: <[0-9a-f]{16}-\d+@mx\.policy\.test>$")
+        self.assertRegex(head, rb"(?m)^Date: [A-Z][a-z]{2}, \d{1,2} [A-Z][a-z]{2} \d{4} ")
+        self.assertEqual(head.count(b"\nMessage-ID:") + head.startswith(b"Message-ID:"), 1)
+        # both are covered by the signature (added before signing)
+        self.assertIn(b"DKIM-Signature:", data)
+        # a message that has them keeps its own
+        s = self.f.smtp_tls("submission")
+        try:
+            s.login("alice@a.test", PW)
+            s.sendmail("alice@a.test", ["x@remote.test"],
+                       b"From: alice@a.test\r\nSubject: has-msgid\r\n"
+                       b"Date: Mon, 1 Jan 2024 00:00:00 +0000\r\n"
+                       b"Message-ID: <mine@a.test>\r\n\r\nbody\r\n")
+        finally:
+            s.quit()
+        data = self.queued("has-msgid")
+        self.assertEqual(data.count(b"Message-ID:"), 1)
+        self.assertIn(b"Message-ID: <mine@a.test>", data)
+        self.assertEqual(data.count(b"\nDate:") + data.startswith(b"Date:"), 1)
+
     def test_header_too_large_is_refused(self):
         big = b"".join(b"X-Pad-%d: y\r\n" % i for i in range(10050))
         s = self.f.smtp()
