@@ -51,6 +51,9 @@ buf_reserve(struct buf *b, size_t extra)
 		ncap = b->max + 1 > need ? b->max + 1 : need;
 	b->data = xrealloc(b->data, ncap);
 	b->cap = ncap;
+	/* keep the promise of buf.h even before the first append: a fresh
+	 * reservation is an empty, NUL-terminated string */
+	b->data[b->len] = '\0';
 	return 0;
 }
 

@@ -279,12 +279,11 @@ class ImapCompat(unittest.TestCase):
                         ln)
         s.ok("NOOP")
 
-    @unittest.expectedFailure
     def test_empty_literal_arguments(self):
-        # owner: imap. An empty literal ({0} or {0+}) as an astring is
-        # the empty string, as "" is (RFC 3501 4.3, RFC 7888). facteur
-        # does not NUL-terminate it (parser.c imap_parser_literal_accept
-        # reserves 1 byte, writes none): commands read heap garbage.
+        # An empty literal ({0} or {0+}) as an astring is the empty
+        # string, as "" is (RFC 3501 4.3, RFC 7888). It once was not
+        # NUL-terminated (buf_reserve on an empty buffer), and commands
+        # read heap garbage:
         #   GETQUOTAROOT {0+}\r\n -> NO [NONEXISTENT] Mailbox doesn't
         #       exist: <6 heap bytes, a pointer>   (info leak)
         #   SELECT {0+}\r\n -> NO [CANNOT] Control characters/8-bit ...

@@ -160,6 +160,23 @@ START_TEST(buf_respects_max)
 }
 END_TEST
 
+START_TEST(buf_reserve_on_empty_is_a_string)
+{
+	struct buf b;
+
+	/* an empty IMAP literal {0} reserves 0 bytes and is read as "" */
+	buf_init(&b, 0);
+	ck_assert_int_eq(buf_reserve(&b, 0), 0);
+	ck_assert_ptr_nonnull(b.data);
+	ck_assert_str_eq(b.data, "");
+	buf_free(&b);
+	buf_init(&b, 100);
+	ck_assert_int_eq(buf_reserve(&b, 50), 0);
+	ck_assert_str_eq(b.data, "");
+	buf_free(&b);
+}
+END_TEST
+
 START_TEST(strnum_is_strict)
 {
 	uint64_t v;
@@ -255,6 +272,7 @@ make_suite(void)
 	tcase_add_test(tc, conf_rejects_nul_and_long_lines);
 	tcase_add_test(tc, conf_load_missing_file);
 	tcase_add_test(tc, buf_respects_max);
+	tcase_add_test(tc, buf_reserve_on_empty_is_a_string);
 	tcase_add_test(tc, strnum_is_strict);
 	tcase_add_test(tc, base64_round_trip_and_strictness);
 	tcase_add_test(tc, log_esc_makes_untrusted_text_safe);
