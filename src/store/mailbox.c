@@ -71,6 +71,7 @@ struct mbox {
 	uint32_t	 uidvalidity;
 	uint32_t	 uidnext;
 	struct keywords	 kw;
+	uint32_t	 kw_mask;	/* indexes that have a name */
 	struct stat	 kw_sb;
 	struct uidlist	 ul;
 	struct stat	 ul_sb;
@@ -571,6 +572,24 @@ mbox_rec_from_name(struct mrec *r, const char *name, int in_new)
 	r->kw = mn.keywords;
 }
 
+/*
+ * Indexes Dovecot left without a name get "" so callers can print the
+ * list without NULL checks; their bits are masked out of messages.
+ */
+static void
+mbox_kw_fixup(struct mbox *mb)
+{
+	size_t i;
+
+	mb->kw_mask = 0;
+	for (i = 0; i < mb->kw.count; i++) {
+		if (mb->kw.names[i] != NULL && mb->kw.names[i][0] != '\0')
+			mb->kw_mask |= 1u << i;
+		else if (mb->kw.names[i] == NULL)
+			mb->kw.names[i] = xstrdup("");
+	}
+}
+
 static int
 mbox_reload_keywords(struct mbox *mb)
 {
@@ -591,6 +610,7 @@ mbox_reload_keywords(struct mbox *mb)
 	keywords_init(&mb->kw);
 	if (keywords_read(mb->path, &mb->kw, NULL) < 0)
 		keywords_init(&mb->kw);
+	mbox_kw_fixup(mb);
 	for (i = 0; i < KEYWORDS_MAX; i++) {
 		const char *a = old.names[i], *b = mb->kw.names[i];
 
@@ -1656,7 +1676,7 @@ mbox_msg_flags(const struct mbox *mb, uint32_t idx)
 uint32_t
 mbox_msg_keywords(const struct mbox *mb, uint32_t idx)
 {
-	return idx < mb->n ? mb->recs[idx].kw : 0;
+	return idx < mb->n ? mb->recs[idx].kw & mb->kw_mask : 0;
 }
 
 bool
@@ -2037,6 +2057,7 @@ mbox_keyword_index(struct mbox *mb, const char *name, bool create,
 	if (!create)
 		return 0;
 	e = keywords_alloc(mb->path, &mb->kw, name, idx_r);
+	mbox_kw_fixup(mb);
 	if (e != FERR_NONE) {
 		*err_r = e;
 		return -1;
@@ -2167,7 +2188,8 @@ mbox_map_keywords(struct mbox *mb, const char *destdir, struct keywords *dkw,
 	for (i = 0; i < KEYWORDS_MAX; i++) {
 		if (!(kw & (1u << i)))
 			continue;
-		if (i >= mb->kw.count || mb->kw.names[i] == NULL)
+		if (i >= mb->kw.count || mb->kw.names[i] == NULL ||
+		    mb->kw.names[i][0] == '\0')
 			continue;	/* unnamed letter: dropped */
 		e = keywords_alloc(destdir, dkw, mb->kw.names[i], &di);
 		if (e != FERR_NONE)

@@ -383,7 +383,8 @@ int mbox_uid_range(const struct mbox *mb, uint32_t lo, uint32_t hi,
 uint32_t mbox_msg_uid(const struct mbox *mb, uint32_t idx);
 /* mbox_msg_flags: MBOX_F_* including \Recent (session-local). */
 unsigned mbox_msg_flags(const struct mbox *mb, uint32_t idx);
-/* mbox_msg_keywords: bit i set = keyword i of mbox_keywords(). */
+/* mbox_msg_keywords: bit i set = keyword i of mbox_keywords() (letters
+ * without a name in dovecot-keywords are left out). */
 uint32_t mbox_msg_keywords(const struct mbox *mb, uint32_t idx);
 /* mbox_msg_expunged: gone from disk but kept by MBOX_SYNC_NO_EXPUNGE. */
 bool mbox_msg_expunged(const struct mbox *mb, uint32_t idx);
@@ -433,8 +434,9 @@ void mbox_msg_pop3_uidl(const struct mbox *mb, uint32_t idx, char *dst,
 /*
  * mbox_keywords: the folder's keyword names (index = bit), borrowed until
  * the next mbox_sync() or mbox_keyword_index(); returns the count (<= 26,
- * highest used index + 1). An entry may be NULL: an index Dovecot left
- * unused; skip it (and ignore its bit in mbox_msg_keywords()).
+ * highest used index + 1). Never NULL: an index left unused in
+ * dovecot-keywords is "" (skip it when printing); mbox_msg_keywords()
+ * never reports its bit.
  */
 size_t mbox_keywords(const struct mbox *mb, const char *const **names_r);
 /*

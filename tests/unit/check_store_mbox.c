@@ -977,6 +977,39 @@ START_TEST(test_concurrent)
 }
 END_TEST
 
+START_TEST(test_keyword_gap)
+{
+	/* dovecot-keywords with an unused index: no NULL name, the
+	 * nameless letter is not reported but survives +FLAGS */
+	struct mstore *st = open_store(0);
+	struct mbox *mb;
+	const char *const *names;
+	char path[1024], name[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/dovecot-keywords", md);
+	f = fopen(path, "w");
+	fputs("0 Alpha\n2 Gamma\n", f);
+	fclose(f);
+	snprintf(path, sizeof(path), "%s/cur/100.M1P1.h,S=2,W=3:2,Sabc", md);
+	f = fopen(path, "w");
+	fputs("x\n", f);
+	fclose(f);
+	ck_assert_int_eq(mbox_open(st, "INBOX", 0, &mb), FERR_NONE);
+	ck_assert_uint_eq(mbox_keywords(mb, &names), 3);
+	ck_assert_str_eq(names[0], "Alpha");
+	ck_assert_str_eq(names[1], "");
+	ck_assert_str_eq(names[2], "Gamma");
+	ck_assert_uint_eq(mbox_msg_keywords(mb, 0), 5);
+	ck_assert_int_eq(mbox_store(mb, 0, MBOX_STORE_ADD, MBOX_F_FLAGGED, 0),
+	    FERR_NONE);
+	only_file(md, "cur", name, sizeof(name));
+	ck_assert_ptr_nonnull(strstr(name, ":2,FSabc"));
+	mbox_close(&mb);
+	mstore_close(&st);
+}
+END_TEST
+
 static Suite *
 make_suite(void)
 {
@@ -993,6 +1026,7 @@ make_suite(void)
 	tcase_add_test(tc, test_sync_uids);
 	tcase_add_test(tc, test_external_rename);
 	tcase_add_test(tc, test_keywords_store);
+	tcase_add_test(tc, test_keyword_gap);
 	tcase_add_test(tc, test_append_copy_move);
 	tcase_add_test(tc, test_append_quota);
 	tcase_add_test(tc, test_folders);
