@@ -50,6 +50,7 @@ struct mime_lex {
 	const char	*s;
 	size_t		 n;
 	size_t		 i;
+	bool		 open_cmt;	/* a comment ran to the end */
 };
 
 static const struct mime_str mime_nil = { MIME_NIL, 0 };
@@ -153,6 +154,8 @@ mime_lex_cfws(struct mime_lex *l)
 		else
 			break;
 	}
+	if (depth > 0)
+		l->open_cmt = true;	/* ran to the end */
 }
 
 static bool
@@ -372,6 +375,11 @@ mime_params(struct mime_ctx *c, struct mime_lex *l, uint32_t *first,
 			r->namelen = n;
 		nraw++;
 	}
+	if (l->open_cmt) {
+		/* an unterminated comment voids the list (Dovecot) */
+		c->t->nparams = *first;
+		return;
+	}
 	/* plain parameters first, in order */
 	for (i = 0; i < nraw; i++) {
 		if (raw[i].is2231)
@@ -455,14 +463,14 @@ static void
 mime_field_ctype(struct mime_ctx *c, struct mime_part *p, const char *v,
     size_t n)
 {
-	struct mime_lex l = { v, n, 0 };
+	struct mime_lex l = { v, n, 0, false };
 	const char *tp = "", *sp = "";
 	size_t tn = 0, sn = 0;
-
 	bool ok = false;
 
 	/* type ["/" subtype], then the end or ';'; anything else makes the
-	 * whole field "" "" without parameters (what Dovecot reports) */
+	 * whole field "" "" without parameters (what Dovecot reports); a
+	 * comment left open after the type alone still leaves the type */
 	mime_lex_cfws(&l);
 	if (mime_lex_token(&l, &tp, &tn)) {
 		mime_lex_cfws(&l);
@@ -471,7 +479,8 @@ mime_field_ctype(struct mime_ctx *c, struct mime_part *p, const char *v,
 			mime_lex_cfws(&l);
 			ok = mime_lex_token(&l, &sp, &sn);
 			mime_lex_cfws(&l);
-			ok = ok && (l.i == l.n || l.s[l.i] == ';');
+			ok = ok && !l.open_cmt &&
+			    (l.i == l.n || l.s[l.i] == ';');
 		} else
 			ok = l.i == l.n;	/* "text" alone, nothing else */
 	}
@@ -490,7 +499,7 @@ static void
 mime_field_disp(struct mime_ctx *c, struct mime_part *p, const char *v,
     size_t n)
 {
-	struct mime_lex l = { v, n, 0 };
+	struct mime_lex l = { v, n, 0, false };
 	const char *tp;
 	size_t tn;
 
@@ -505,7 +514,7 @@ static void
 mime_field_lang(struct mime_ctx *c, struct mime_part *p, const char *v,
     size_t n)
 {
-	struct mime_lex l = { v, n, 0 };
+	struct mime_lex l = { v, n, 0, false };
 	const char *tp;
 	size_t tn;
 
@@ -563,7 +572,7 @@ mime_field_text(struct mime_ctx *c, const char *v, size_t n)
 static struct mime_str
 mime_field_cte(struct mime_ctx *c, const char *v, size_t n)
 {
-	struct mime_lex l = { v, n, 0 };
+	struct mime_lex l = { v, n, 0, false };
 	const char *tp;
 	size_t tn;
 

@@ -330,7 +330,8 @@ static const char *const corpus[] = {
 	"rfc822-empty", "containers-cut", "ctype-type-semicolon", "addr-junk",
 	"addr-open-comment", "multipart-no-subtype", "param-empty-name",
 	"envelope-mix", "envelope-spaces", "envelope-repeat", "envelope-crlf",
-	"eof-delimiter",
+	"eof-delimiter", "open-comment-param", "open-comment-type",
+	"open-comment-typeonly",
 };
 
 START_TEST(test_corpus_dovecot)
