@@ -16,7 +16,7 @@
 #define DOTLOCK_WAIT_MS		10000
 
 struct dotlock {
-	int	fd;		/* open on the lock file, -1 when not held */
+	int	fd;		/* the lock file, -1 when not held */
 	int	held;		/* the lock file is ours */
 	char	path[4096];	/* "<file>.lock" */
 	char	target[4096];	/* "<file>" */

@@ -514,7 +514,8 @@ folder_move_inbox(const char *root, const char *dir)
 
 			if (de->d_name[0] == '.')
 				continue;
-			if (spath(a, sizeof(a), "%s/%s", from, de->d_name) < 0 ||
+			if (spath(a, sizeof(a), "%s/%s", from,
+			    de->d_name) < 0 ||
 			    spath(b, sizeof(b), "%s/%s/%s", dir, subs[i],
 			    de->d_name) < 0)
 				continue;

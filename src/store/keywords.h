@@ -16,7 +16,7 @@
 
 struct keywords {
 	char	*names[KEYWORDS_MAX];	/* NULL: index unused */
-	size_t	 count;			/* highest used index + 1 */
+	size_t	 count;			/* highest index + 1 */
 };
 
 void keywords_init(struct keywords *kw);

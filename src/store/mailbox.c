@@ -45,7 +45,7 @@
 
 /* record state bits */
 #define R_IN_NEW	0x01	/* the file is in new/ */
-#define R_GONE		0x02	/* vanished, kept by MBOX_SYNC_NO_EXPUNGE */
+#define R_GONE		0x02	/* vanished, kept by NO_EXPUNGE */
 #define R_EXPUNGED	0x04	/* expunged by this view */
 
 struct mrec {
@@ -56,7 +56,7 @@ struct mrec {
 	int64_t		 mtime;		/* 0: not known yet */
 	const char	*name;		/* file name in new/ or cur/ */
 	uint16_t	 keylen;
-	uint8_t		 flags;		/* MBOX_F_* with \Recent */
+	uint8_t		 flags;		/* MBOX_F_* */
 	uint8_t		 state;		/* R_* */
 };
 
@@ -80,8 +80,8 @@ struct mbox {
 	struct timespec	 cur_mtime;
 	int		 new_ok;	/* new_mtime trusted */
 	int		 cur_ok;	/* cur_mtime trusted */
-	int		 pending;	/* some R_EXPUNGED or R_GONE records */
-	int		 fresh;		/* being opened: nothing reported yet */
+	int		 pending;	/* R_EXPUNGED/R_GONE records */
+	int		 fresh;		/* being opened */
 };
 
 /* A directory entry found by a scan. */
@@ -98,10 +98,10 @@ struct scan {
 	size_t		 n;
 	size_t		 cap;
 	struct spool	 pool;
-	int		 stable;	/* dir mtimes unchanged over readdir */
+	int		 stable;	/* both dirs held still */
 	int		 new_stable;
 	int		 cur_stable;
-	int		 partial;	/* a directory taken from the view */
+	int		 partial;	/* a dir taken from the view */
 	struct timespec	 new_mtime;
 	struct timespec	 cur_mtime;
 };

@@ -70,8 +70,8 @@
 #define MBOX_F_FLAGGED		0x04	/* maildir 'F' */
 #define MBOX_F_DELETED		0x08	/* maildir 'T' */
 #define MBOX_F_DRAFT		0x10	/* maildir 'D' */
-#define MBOX_F_RECENT		0x20	/* \Recent: never stored on disk */
-#define MBOX_F_STORABLE		0x1f	/* what mbox_store() may change */
+#define MBOX_F_RECENT		0x20	/* \Recent: never on disk */
+#define MBOX_F_STORABLE		0x1f	/* what mbox_store() sets */
 
 struct mstore;
 struct mbox;
@@ -125,7 +125,7 @@ enum ferr mstore_folder_path(const struct mstore *st, const char *name,
 #define MSTORE_A_SUBSCRIBED	0x04
 
 struct mstore_folder {
-	char		*name;		/* IMAP name (mUTF-7), "INBOX" first */
+	char		*name;		/* IMAP name (mUTF-7) */
 	unsigned	 attrs;		/* MSTORE_A_* */
 	const char	*special;	/* "\\Sent", "\\Drafts", "\\Junk",
 					 * "\\Trash", "\\Archive" or NULL
@@ -205,7 +205,7 @@ struct mbox_status {
 	uint32_t	uidnext;
 	uint32_t	uidvalidity;
 	uint32_t	unseen;		/* messages without \Seen */
-	uint64_t	size;		/* sum of virtual sizes (STATUS SIZE) */
+	uint64_t	size;		/* sum of RFC822.SIZE */
 };
 
 /*
@@ -289,9 +289,9 @@ enum ferr mstore_append_mem(struct mstore *st, const char *name,
 /* ------------------------------------------------------------------ */
 /* Views (SELECT / EXAMINE / POP3)                                     */
 
-#define MBOX_OPEN_RO		0x01	/* EXAMINE: never changes the disk
+#define MBOX_OPEN_RO		0x01	/* EXAMINE: changes nothing
 					 * except to assign UIDs */
-#define MBOX_OPEN_NO_NEW_MOVE	0x02	/* read-write, but leave new/ alone */
+#define MBOX_OPEN_NO_NEW_MOVE	0x02	/* rw, new/ left alone */
 
 /*
  * mbox_open: open a view of folder name and do the first sync (UIDs
@@ -322,11 +322,11 @@ const char *mbox_name(const struct mbox *mb);
 /* mbox_path: the folder directory (borrowed). */
 const char *mbox_path(const struct mbox *mb);
 
-#define MBOX_SYNC_NO_EXPUNGE	0x01	/* keep expunged messages in the view
+#define MBOX_SYNC_NO_EXPUNGE	0x01	/* keep expunged messages
 					 * (marked gone) and report none:
 					 * for FETCH, STORE, SEARCH and UID
 					 * variants (RFC 3501 7.4.1) */
-#define MBOX_SYNC_FORCE		0x02	/* rescan even if the directories'
+#define MBOX_SYNC_FORCE		0x02	/* rescan even if the dirs'
 					 * mtimes say nothing changed */
 
 /* What mbox_sync() found, to turn into untagged responses. */
@@ -342,7 +342,7 @@ struct mbox_changes {
 	 * (FLAGS ...)" */
 	uint32_t	*changed;
 	size_t		 nchanged;
-	uint32_t	 exists;	/* count now; send EXISTS if != before */
+	uint32_t	 exists;	/* count now (EXISTS if changed) */
 	uint32_t	 recent;	/* \Recent count now */
 	uint32_t	 new_first;	/* index of the first new message */
 	bool		 keywords_changed; /* send a new FLAGS list */

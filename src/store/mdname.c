@@ -121,7 +121,8 @@ mdname_flag_letters(unsigned flags, uint32_t keywords, const char *other,
 			for (i = 0; i < sizeof(mdname_flags) /
 			    sizeof(mdname_flags[0]); i++) {
 				if (mdname_flags[i].letter == ch)
-					on = (flags & mdname_flags[i].flag) != 0;
+					on = (flags &
+					    mdname_flags[i].flag) != 0;
 			}
 			if (!on && other != NULL &&
 			    strchr(other, ch) != NULL)

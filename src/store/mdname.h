@@ -20,7 +20,7 @@
 #define MDNAME_MAX	255
 
 struct mdname {
-	size_t		keylen;		/* bytes before ':' (or all) */
+	size_t		keylen;		/* bytes before ':' */
 	bool		has_size;	/* ,S= present */
 	bool		has_vsize;	/* ,W= present */
 	bool		has_info;	/* ":2," present */
@@ -28,7 +28,7 @@ struct mdname {
 	uint64_t	vsize;
 	unsigned	flags;		/* MBOX_F_* (mailbox.h) */
 	uint32_t	keywords;	/* bit i = letter 'a'+i */
-	char		other[32];	/* other flag letters, NUL-terminated */
+	char		other[32];	/* other flag letters */
 };
 
 /*

@@ -47,7 +47,7 @@ struct mdwriter {
 	uint64_t	max;
 	int		convert;	/* CRLF -> LF */
 	int		pending_cr;
-	int		prev;		/* last byte written, -1 at start */
+	int		prev;		/* last byte, -1 at start */
 	char		*stage;		/* conversion buffer */
 	size_t		 staged;
 };
@@ -70,7 +70,7 @@ int mdwriter_final_name(const struct mdwriter *w, char *dst, size_t dstlen);
 struct place_item {
 	const char	*from;
 	const char	*sub;		/* "cur" or "new" */
-	const char	*name;		/* final file name (with info) */
+	const char	*name;		/* final file name */
 	int		 link;
 };
 

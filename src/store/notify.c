@@ -79,7 +79,8 @@ notify_signal_locked(const char *path)
 static void *
 notify_thread(void *arg)
 {
-	char buf[8192] __attribute__((aligned(__alignof__(struct inotify_event))));
+	char buf[8192]
+	    __attribute__((aligned(__alignof__(struct inotify_event))));
 
 	(void)arg;
 	for (;;) {

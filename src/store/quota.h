@@ -27,7 +27,7 @@ struct quota_state {
 	uint64_t	count_limit;	/* 0: none */
 	int64_t		bytes;
 	int64_t		count;
-	int		lines;		/* lines after the limit line */
+	int		lines;		/* lines after the limits */
 };
 
 /*

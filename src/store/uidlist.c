@@ -176,7 +176,8 @@ uidlist_parse_header(struct uidlist *ul, const char *s, size_t n,
 			return -1;
 		}
 		if (f[0] == 'V') {
-			if (str_to_u32n(f + 1, flen - 1, &ul->uidvalidity) < 0) {
+			if (str_to_u32n(f + 1, flen - 1,
+			    &ul->uidvalidity) < 0) {
 				*why_r = "bad UIDVALIDITY";
 				return -1;
 			}

@@ -39,8 +39,8 @@ void spool_free(struct spool *sp);
 struct uidlist_rec {
 	uint32_t	 uid;
 	uint32_t	 mark;		/* free for the caller's use */
-	const char	*name;		/* key: file name without ":2,..." */
-	const char	*ext;		/* "Kval Kval" keys verbatim, or NULL */
+	const char	*name;		/* key: name before ":2," */
+	const char	*ext;		/* "Kval Kval" or NULL */
 };
 
 struct uidlist {
@@ -48,7 +48,7 @@ struct uidlist {
 	uint32_t		 uidvalidity;
 	uint32_t		 nextuid;
 	char			 guid[33];	/* "" if none */
-	const char		*hdr_extra;	/* other header keys or NULL */
+	const char		*hdr_extra;	/* other keys or NULL */
 	struct uidlist_rec	*recs;		/* ascending UID */
 	size_t			 n;
 	size_t			 cap;

@@ -424,7 +424,8 @@ START_TEST(test_append_copy_move)
 	struct buf b;
 	struct mbox_status s;
 
-	ck_assert_int_eq(mstore_append_mem(st, "Sent", "Subject: a\r\n\r\nA\r\n",
+	ck_assert_int_eq(mstore_append_mem(st, "Sent",
+	    "Subject: a\r\n\r\nA\r\n",
 	    17, MBOX_F_SEEN, kws, 1, 1000000000, &uid, &uidv), FERR_NONE);
 	ck_assert_uint_eq(uid, 1);
 	ck_assert_int_eq(mstore_append_mem(st, "Sent", "Subject: b\n\nB\n",
@@ -868,7 +869,8 @@ START_TEST(test_status)
 	ck_assert_uint_eq(s.unseen, 2);
 	ck_assert_uint_eq(s.uidnext, 3);
 	ck_assert_uint_eq(s.size, 2 * (14 + 3));
-	ck_assert_int_eq(count_dir(md, "new"), 2);	/* STATUS moves nothing */
+	/* STATUS moves nothing */
+	ck_assert_int_eq(count_dir(md, "new"), 2);
 	/* again (now possibly from the snapshot) */
 	ck_assert_int_eq(mstore_status_items(st, "INBOX", false, &s),
 	    FERR_NONE);
