@@ -187,6 +187,10 @@ imap_cmd_unsubscribe(struct imap_session *s, const struct imap_arg *args,
 #define LRET_CHILDREN	0x08
 #define LRET_SPECIAL	0x10
 
+static bool status_items_ok(const struct imap_arg *l, bool *size_r);
+static enum ferr status_send(struct imap_session *s, const char *name,
+    const struct imap_arg *l, bool want_size);
+
 static bool
 subscribed(char **subs, size_t nsubs, const char *name)
 {
@@ -275,10 +279,11 @@ do_list(struct imap_session *s, const struct imap_arg *args, size_t nargs,
 	char **subs = NULL;
 	const struct imap_arg *pats;
 	const char *ref;
+	const struct imap_arg *status = NULL;	/* LIST-STATUS items */
 	unsigned opts = 0;
 	char attrs[256];
 	enum ferr e;
-	bool sub, any;
+	bool sub, any, status_size = false;
 
 	if (!lsub && nargs >= 1 && args[0].type == IMAP_ARG_LIST) {
 		for (i = 0; i < args[0].count; i++) {
@@ -309,7 +314,15 @@ do_list(struct imap_session *s, const struct imap_arg *args, size_t nargs,
 			else if (imap_arg_is_atom_ci(&args[3].list[i],
 			    "SPECIAL-USE"))
 				opts |= LRET_SPECIAL;
-			else
+			else if (imap_arg_is_atom_ci(&args[3].list[i],
+			    "STATUS") && i + 1 < args[3].count &&
+			    status == NULL) {
+				/* RFC 5819 */
+				status = &args[3].list[++i];
+				if (!status_items_ok(status, &status_size))
+					return imap_bad(s, "Invalid STATUS "
+					    "item");
+			} else
 				return imap_bad(s, "Unknown LIST return "
 				    "option");
 		}
@@ -375,6 +388,10 @@ do_list(struct imap_session *s, const struct imap_arg *args, size_t nargs,
 				strcat(attrs, " \\Subscribed");
 		}
 		list_line(s, lsub ? "LSUB" : "LIST", fl[i].name, attrs);
+		/* RFC 5819: STATUS after each selectable mailbox; errors
+		 * leave it out */
+		if (status != NULL && !(fl[i].attrs & MSTORE_A_NOSELECT))
+			(void)status_send(s, fl[i].name, status, status_size);
 	}
 	/* subscribed names without a folder */
 	if (lsub || (opts & LSEL_SUBSCRIBED)) {
@@ -410,43 +427,52 @@ imap_cmd_lsub(struct imap_session *s, const struct imap_arg *args, size_t nargs)
 	return do_list(s, args, nargs, true);
 }
 
-int
-imap_cmd_status(struct imap_session *s, const struct imap_arg *args,
-    size_t nargs)
+/* status_items_ok: a STATUS item list (RFC 3501, RFC 8438 SIZE, RFC 7889
+ * APPENDLIMIT); *size_r tells whether SIZE is asked for. */
+static bool
+status_items_ok(const struct imap_arg *l, bool *size_r)
 {
-	char name[MSTORE_NAME_MAX + 1], out[512];
+	static const char *const items[] = { "MESSAGES", "RECENT",
+	    "UIDNEXT", "UIDVALIDITY", "UNSEEN", "SIZE", "APPENDLIMIT" };
+	const struct imap_arg *it;
+	size_t i, k;
+
+	*size_r = false;
+	if (l->type != IMAP_ARG_LIST || l->count == 0)
+		return false;
+	for (i = 0; i < l->count; i++) {
+		it = &l->list[i];
+		if (it->type != IMAP_ARG_ATOM)
+			return false;
+		for (k = 0; k < sizeof(items) / sizeof(items[0]); k++)
+			if (str_ieq(it->str, items[k]))
+				break;
+		if (k == sizeof(items) / sizeof(items[0]))
+			return false;
+		if (k == 5)
+			*size_r = true;
+	}
+	return true;
+}
+
+/* status_send: "* STATUS name (...)" for a checked item list. */
+static enum ferr
+status_send(struct imap_session *s, const char *name,
+    const struct imap_arg *l, bool want_size)
+{
 	struct mbox_status st;
 	const struct imap_arg *it;
+	char out[512];
 	size_t i, off = 0;
-	bool want_size = false;
 	enum ferr e;
 	int k;
 
-	if (nargs != 2 || args[1].type != IMAP_ARG_LIST ||
-	    args[1].count == 0)
-		return imap_bad(s, "STATUS needs a mailbox and a list");
-	if (name_arg(s, &args[0], name, sizeof(name), true) < 0)
-		return 0;
-	for (i = 0; i < args[1].count; i++) {
-		it = &args[1].list[i];
-		if (it->type != IMAP_ARG_ATOM || !(str_ieq(it->str, "MESSAGES")
-		    || str_ieq(it->str, "RECENT") ||
-		    str_ieq(it->str, "UIDNEXT") ||
-		    str_ieq(it->str, "UIDVALIDITY") ||
-		    str_ieq(it->str, "UNSEEN") || str_ieq(it->str, "SIZE")))
-			return imap_bad(s, "Invalid STATUS item");
-		if (str_ieq(it->str, "SIZE"))
-			want_size = true;
-	}
 	e = mstore_status_items(s->st, name, want_size, &st);
-	if (e == FERR_NOTFOUND)
-		return imap_tagged(s, "NO", "[NONEXISTENT] Mailbox doesn't "
-		    "exist: %s", name);
 	if (e != FERR_NONE)
-		return imap_no_ferr(s, e, NULL);
+		return e;
 	out[0] = '\0';
-	for (i = 0; i < args[1].count && off < sizeof(out); i++) {
-		it = &args[1].list[i];
+	for (i = 0; i < l->count && off < sizeof(out); i++) {
+		it = &l->list[i];
 		if (str_ieq(it->str, "MESSAGES"))
 			k = snprintf(out + off, sizeof(out) - off,
 			    "%sMESSAGES %u", i ? " " : "", st.messages);
@@ -462,6 +488,11 @@ imap_cmd_status(struct imap_session *s, const struct imap_arg *args,
 		else if (str_ieq(it->str, "UNSEEN"))
 			k = snprintf(out + off, sizeof(out) - off,
 			    "%sUNSEEN %u", i ? " " : "", st.unseen);
+		else if (str_ieq(it->str, "APPENDLIMIT"))
+			k = snprintf(out + off, sizeof(out) - off,
+			    "%sAPPENDLIMIT %llu", i ? " " : "",
+			    (unsigned long long)
+			    s->srv->conf->message_size_limit);
 		else
 			k = snprintf(out + off, sizeof(out) - off,
 			    "%sSIZE %llu", i ? " " : "",
@@ -473,6 +504,30 @@ imap_cmd_status(struct imap_session *s, const struct imap_arg *args,
 	imap_printf(s, "* STATUS ");
 	imap_write_string(s, name, strlen(name));
 	imap_printf(s, " (%s)\r\n", out);
+	return FERR_NONE;
+}
+
+int
+imap_cmd_status(struct imap_session *s, const struct imap_arg *args,
+    size_t nargs)
+{
+	char name[MSTORE_NAME_MAX + 1];
+	bool want_size;
+	enum ferr e;
+
+	if (nargs != 2 || args[1].type != IMAP_ARG_LIST ||
+	    args[1].count == 0)
+		return imap_bad(s, "STATUS needs a mailbox and a list");
+	if (name_arg(s, &args[0], name, sizeof(name), true) < 0)
+		return 0;
+	if (!status_items_ok(&args[1], &want_size))
+		return imap_bad(s, "Invalid STATUS item");
+	e = status_send(s, name, &args[1], want_size);
+	if (e == FERR_NOTFOUND)
+		return imap_tagged(s, "NO", "[NONEXISTENT] Mailbox doesn't "
+		    "exist: %s", name);
+	if (e != FERR_NONE)
+		return imap_no_ferr(s, e, NULL);
 	imap_tagged(s, "OK", "Status completed.");
 	return 0;
 }

@@ -200,5 +200,7 @@ imap_capability(const struct imap_session *s, char *dst, size_t dstlen)
 	}
 	snprintf(dst, dstlen, "IMAP4rev1 SASL-IR ID ENABLE IDLE LITERAL+ "
 	    "NAMESPACE UIDPLUS MOVE SPECIAL-USE UNSELECT CHILDREN QUOTA "
-	    "ESEARCH SORT ESORT THREAD=ORDEREDSUBJECT THREAD=REFERENCES");
+	    "ESEARCH SORT ESORT THREAD=ORDEREDSUBJECT THREAD=REFERENCES "
+	    "LIST-STATUS APPENDLIMIT=%llu",
+	    (unsigned long long)s->srv->conf->message_size_limit);
 }

@@ -98,7 +98,7 @@ class ImapPart2(unittest.TestCase):
         typ, dat = self.m.capability()
         caps = dat[0].decode().split()
         for c in ("ESEARCH", "SORT", "ESORT", "THREAD=ORDEREDSUBJECT",
-                  "THREAD=REFERENCES"):
+                  "THREAD=REFERENCES", "LIST-STATUS"):
             self.assertIn(c, caps)
 
     def test_esearch(self):
@@ -201,6 +201,46 @@ class ImapPart2(unittest.TestCase):
             self.cmd("THREAD", "REFS", "UTF-8", "ALL")
         with self.assertRaises(imaplib.IMAP4.error):
             self.cmd("THREAD")
+
+
+    def test_appendlimit(self):
+        typ, dat = self.m.capability()
+        caps = dat[0].decode().split()
+        lim = [c for c in caps if c.startswith("APPENDLIMIT=")]
+        self.assertEqual(len(lim), 1, caps)
+        n = int(lim[0].split("=", 1)[1])
+        self.assertGreater(n, 0)
+        typ, dat = self.m.status("INBOX", "(APPENDLIMIT MESSAGES)")
+        self.assertEqual(typ, "OK")
+        self.assertIn(b"(APPENDLIMIT %d MESSAGES 5)" % n, dat[0])
+
+    def test_list_status(self):
+        typ, _ = self.m.create("Sub2")
+        self.assertEqual(typ, "OK")
+        try:
+            typ, dat = self.cmd("LIST", '""', "*", "RETURN",
+                                "(STATUS (MESSAGES UNSEEN))")
+            self.assertEqual(typ, "OK")
+            typ, lists = self.m._untagged_response(typ, [None], "LIST")
+            typ, stats = self.m._untagged_response(typ, [None], "STATUS")
+            names = [l.decode().rsplit(" ", 1)[1].strip('"')
+                     for l in lists]
+            self.assertIn("INBOX", names)
+            self.assertIn("Sub2", names)
+            st = b" ".join(stats)
+            self.assertIn(b"\"INBOX\" (MESSAGES 5 UNSEEN 5)", st)
+            self.assertIn(b"\"Sub2\" (MESSAGES 0 UNSEEN 0)", st)
+            self.assertEqual(len(stats), len(lists))
+            with self.assertRaises(imaplib.IMAP4.error):
+                self.cmd("LIST", '""', "*", "RETURN", "(STATUS (BOGUS))")
+            with self.assertRaises(imaplib.IMAP4.error):
+                self.cmd("LIST", '""', "*", "RETURN", "(STATUS)")
+            # plain LIST has no STATUS
+            self.m.untagged_responses.pop("STATUS", None)
+            typ, dat = self.m.list()
+            self.assertNotIn("STATUS", self.m.untagged_responses)
+        finally:
+            self.m.delete("Sub2")
 
 
 if __name__ == "__main__":
