@@ -19,6 +19,7 @@
 #include "mail/imapfmt.h"
 
 #define SORT_KEY_MAX	1024
+#define SORT_REFS_BYTES	4096	/* References bytes kept per message */
 
 struct skey {
 	uint32_t	 idx;		/* view index */
@@ -140,6 +141,21 @@ load(struct imap_session *s, struct skey *k, unsigned need)
 		irt[0] = NULL;
 	}
 	thread_ids_free(irt, nirt);
+	/* bounded memory: only the last SORT_REFS_BYTES of references */
+	{
+		size_t tot = 0, keep = k->nrefs;
+
+		while (keep > 0 && tot + strlen(k->refs[keep - 1]) <=
+		    SORT_REFS_BYTES)
+			tot += strlen(k->refs[--keep]);
+		if (keep > 0) {
+			for (i = 0; i < keep; i++)
+				free(k->refs[i]);
+			memmove(k->refs, k->refs + keep,
+			    (k->nrefs - keep) * sizeof(*k->refs));
+			k->nrefs -= keep;
+		}
+	}
 fill:
 	if (k->subj == NULL)
 		k->subj = xstrdup("");

@@ -52,7 +52,7 @@ thread_ids_parse(const char *v, size_t n, char ***ids_r, size_t *n_r,
 				id[l++] = v[k];
 		id[l] = '\0';
 		found++;
-		if (strlen(id) <= 2) {
+		if (l <= 2 || l > THREAD_ID_MAX) {
 			free(id);
 			found--;
 		} else {

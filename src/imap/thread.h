@@ -15,6 +15,7 @@
 #include "core/buf.h"
 
 #define THREAD_REFS_MAX	100	/* last References kept per message */
+#define THREAD_ID_MAX	512	/* longer msg-ids are ignored */
 
 struct thread_msg {
 	uint32_t	  id;		/* number written (seq or UID) */
@@ -31,7 +32,8 @@ struct thread_msg {
 /*
  * thread_ids_parse: the msg-ids ("<x@y>", brackets kept) of a References
  * or In-Reply-To value, appended to *ids_r, *n_r (malloc'd copies). Only
- * the last max are kept. Returns how many were found.
+ * the last max are kept (all when max is 0); ids longer than THREAD_ID_MAX
+ * are skipped. Returns how many were found.
  */
 size_t thread_ids_parse(const char *v, size_t n, char ***ids_r, size_t *n_r,
     size_t max);

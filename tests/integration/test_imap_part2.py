@@ -243,5 +243,41 @@ class ImapPart2(unittest.TestCase):
             self.m.delete("Sub2")
 
 
+    def test_thread_hostile(self):
+        """Many and long references, a reference loop, no headers at all:
+        answers come back and every message is in the result once."""
+        self.assertEqual(self.m.create("Hostile")[0], "OK")
+        try:
+            refs = " ".join("<r%d@x.test>" % i for i in range(2000))
+            msgs = [
+                [("Subject", "Re: " * 500 + "loop"),
+                 ("Message-ID", "<h1@x.test>"),
+                 ("References", refs + " <h2@x.test>")],
+                [("Subject", "[fwd: loop]"), ("Message-ID", "<h2@x.test>"),
+                 ("References", "<h1@x.test>")],
+                [("Message-ID", "<" + "y" * 5000 + "@x.test>"),
+                 ("In-Reply-To", "<h1@x.test> <h2@x.test>")],
+                [],
+            ]
+            for h in msgs:
+                typ, _ = self.m.append("Hostile", None, None, msg(h, 1)
+                                       if h else b"no header at all\r\n")
+                self.assertEqual(typ, "OK")
+            self.m.select("Hostile")
+            for alg in ("REFERENCES", "ORDEREDSUBJECT"):
+                typ, dat = self.m.thread(alg, "UTF-8", "ALL")
+                self.assertEqual(typ, "OK")
+                nums = sorted(int(x) for x in
+                              re.findall(rb"\d+", dat[0]))
+                self.assertEqual(nums, [1, 2, 3, 4], dat)
+            for crit in ("(SUBJECT)", "(DATE)", "(FROM)", "(CC)"):
+                typ, dat = self.m.sort(crit, "UTF-8", "ALL")
+                self.assertEqual(sorted(dat[0].split()),
+                                 [b"1", b"2", b"3", b"4"])
+        finally:
+            self.m.select("INBOX")
+            self.m.delete("Hostile")
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -309,6 +309,21 @@ START_TEST(ids_parse)
 	ck_assert_uint_eq(thread_ids_parse("<<<<a@b>", 8, &ids, &n, 0), 1);
 	ck_assert_str_eq(ids[0], "<a@b>");
 	thread_ids_free(ids, n);
+	ids = NULL;
+	n = 0;
+	/* an overlong id is skipped, the next one kept */
+	{
+		char big[THREAD_ID_MAX + 40];
+
+		memset(big, 'x', sizeof(big));
+		big[0] = '<';
+		memcpy(big + sizeof(big) - 12, "@y> <ok@z>", 10);
+		ck_assert_uint_eq(thread_ids_parse(big, sizeof(big) - 2, &ids,
+		    &n, 0), 1);
+		ck_assert_uint_eq(n, 1);
+		ck_assert_str_eq(ids[0], "<ok@z>");
+		thread_ids_free(ids, n);
+	}
 }
 END_TEST
 
