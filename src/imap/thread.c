@@ -130,10 +130,13 @@ node_unlink(struct tree *t, long kid)
 	t->v[kid].next = -1;
 }
 
-/* is_ancestor: a is b or one of b's ancestors */
+/* is_ancestor: a is b or one of b's ancestors (a childless a can only be
+ * b itself: the usual case, a new message, costs no walk) */
 static bool
 is_ancestor(const struct tree *t, long a, long b)
 {
+	if (t->v[a].child < 0)
+		return a == b;
 	for (; b >= 0; b = t->v[b].parent)
 		if (b == a)
 			return true;
@@ -452,7 +455,7 @@ prune(struct tree *t, long root)
 static void
 merge_subjects(struct tree *t, long root)
 {
-	long (*rs)[2], *roots, c, tab, r, d;
+	long (*rs)[2], *roots, c, tab, r, d, tabpos;
 	size_t nr = 0, i, j, g;
 	const struct thread_msg *mt, *mr;
 
@@ -485,13 +488,16 @@ merge_subjects(struct tree *t, long root)
 			continue;
 		/* (A) the table's entry for this subject */
 		tab = rs[g][0];
+		tabpos = rs[g][1];
 		for (size_t k = g + 1; k < i; k++) {
 			r = rs[k][0];
 			if (t->v[tab].msg < 0)
 				break;
 			if (t->v[r].msg < 0 || (root_msg(t, tab)->reply &&
-			    !root_msg(t, r)->reply))
+			    !root_msg(t, r)->reply)) {
 				tab = r;
+				tabpos = rs[k][1];
+			}
 		}
 		/* (B) merge the others into it */
 		for (size_t k = g; k < i; k++) {
@@ -504,7 +510,8 @@ merge_subjects(struct tree *t, long root)
 					node_link(t, tab, c);
 				}
 				roots[rs[k][1]] = -1;
-			} else if (t->v[tab].msg < 0 || (t->m[t->v[r].msg].reply &&
+			} else if (t->v[tab].msg < 0 ||
+			    (t->m[t->v[r].msg].reply &&
 			    !t->m[t->v[tab].msg].reply)) {
 				node_link(t, tab, r);
 				roots[rs[k][1]] = -1;
@@ -512,9 +519,7 @@ merge_subjects(struct tree *t, long root)
 				d = node_new(t, -1);
 				node_link(t, d, tab);
 				node_link(t, d, r);
-				for (size_t q = 0; q < nr; q++)
-					if (roots[q] == tab)
-						roots[q] = d;
+				roots[tabpos] = d;
 				roots[rs[k][1]] = -1;
 				tab = d;
 			}

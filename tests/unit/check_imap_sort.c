@@ -225,7 +225,8 @@ START_TEST(esearch_fmt)
 	buf_init(&b, 4096);
 	ck_assert_int_eq(esearch_format(&b, ESR_MIN | ESR_MAX | ESR_COUNT |
 	    ESR_ALL, v, 7), 0);
-	ck_assert_str_eq(buf_cstr(&b), " MIN 1 MAX 10 COUNT 7 ALL 1:3,5,7:8,10");
+	ck_assert_str_eq(buf_cstr(&b),
+	    " MIN 1 MAX 10 COUNT 7 ALL 1:3,5,7:8,10");
 	buf_reset(&b);
 	ck_assert_int_eq(esearch_format(&b, ESR_MIN | ESR_MAX | ESR_COUNT |
 	    ESR_ALL, v, 0), 0);
@@ -551,6 +552,31 @@ START_TEST(references_long_chain)
 }
 END_TEST
 
+/* many subject groups of two peers each: one dummy per group, linear */
+START_TEST(references_many_groups)
+{
+	enum { N = 40000 };
+	struct tcase_msg *c = calloc(N, sizeof(*c));
+	char (*subj)[32] = calloc(N, sizeof(*subj));
+	char *got;
+	size_t i;
+
+	for (i = 0; i < N; i++) {
+		snprintf(subj[i], sizeof(subj[i]), "s%zu", i / 2);
+		c[i].subj = subj[i];
+		c[i].date = (long)i;
+	}
+	got = run_thread(c, N, true);
+	ck_assert(strncmp(got, "((1)(2))((3)(4))", 16) == 0);
+	free(got);
+	got = run_thread(c, N, false);
+	ck_assert(strncmp(got, "(1 2)(3 4)", 10) == 0);
+	free(got);
+	free(c);
+	free(subj);
+}
+END_TEST
+
 static Suite *
 make_suite(void)
 {
@@ -576,6 +602,7 @@ make_suite(void)
 	tcase_add_test(tc, references_loops);
 	tcase_add_test(tc, references_subjects);
 	tcase_add_test(tc, references_long_chain);
+	tcase_add_test(tc, references_many_groups);
 	suite_add_tcase(s, tc);
 	return s;
 }
