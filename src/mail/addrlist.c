@@ -25,6 +25,8 @@ struct ap {
 	bool		 have_cmt;
 	bool		 broken;	/* unterminated quote or comment */
 	bool		 in_group;
+	bool		 empty_name;	/* emit "" rather than NIL */
+	bool		 stop;		/* give up on the rest of the list */
 	int		 count;
 };
 
@@ -95,6 +97,8 @@ ap_put(struct ap *a, const char *p, size_t n)
 static int
 ap_quoted(struct ap *a)
 {
+	size_t mark = a->tmp.len;
+
 	a->i++;
 	while (a->i < a->n && a->s[a->i] != '"') {
 		size_t run = a->i;
@@ -127,7 +131,11 @@ ap_quoted(struct ap *a)
 			return -1;
 	}
 	if (a->i >= a->n) {
-		a->broken = true;	/* unterminated */
+		/* unterminated: the word does not count (Dovecot) */
+		a->tmp.len = mark;
+		if (mark > 0 && a->tmp.data[mark - 1] == ' ')
+			a->tmp.len--;
+		a->broken = true;
 		return 0;
 	}
 	a->i++;
@@ -284,10 +292,11 @@ ap_emit(struct ap *a, enum addrlist_kind kind, struct ap_str name,
 
 	memset(&ad, 0, sizeof(ad));
 	ad.kind = kind;
-	if (name.len != AP_NIL && name.len > 0) {
+	if (name.len != AP_NIL && (name.len > 0 || a->empty_name)) {
 		ad.name = b + name.off;
 		ad.name_len = name.len;
 	}
+	a->empty_name = false;
 	if (route.len != AP_NIL && route.len > 0) {
 		ad.route = b + route.off;
 		ad.route_len = route.len;
@@ -380,6 +389,10 @@ ap_mailbox(struct ap *a, addrlist_cb *cb, void *ctx)
 			a->i++;
 			if (ap_domain(a, &host, &hbad) < 0)
 				return -1;
+			if (host.len == 0) {
+				hbad = true;	/* "<u@>": Dovecot stops */
+				a->stop = true;
+			}
 		} else
 			host.len = 0;
 		if (a->i < a->n && a->s[a->i] == '>' && !hbad)
@@ -436,9 +449,11 @@ ap_mailbox(struct ap *a, addrlist_cb *cb, void *ctx)
 		return ap_emit(a, ADDRLIST_MAILBOX, name, route, mbox, host,
 		    cb, ctx);
 	} else if (quoted && !a->have_cmt) {
-		/* a lone quoted string is a display name (Dovecot) */
+		/* a lone quoted string is a display name (Dovecot), even
+		 * an empty one */
 		name = mbox;
 		mbox.len = 0;
+		a->empty_name = !a->broken;
 	}
 	ap_cfws(a);
 	if (a->broken) {
@@ -522,12 +537,22 @@ addrlist_parse(const char *v, size_t n, addrlist_cb *cb, void *ctx)
 			}
 		}
 		ap_cfws(&a);
+		if (a.stop)
+			break;
 		if (a.i < a.n && a.s[a.i] == ',') {
+			struct ap_str none = { 0, 0 };
+
 			a.i++;
+			a.broken = false;
 			ap_cfws(&a);
-			if (a.i >= a.n)
-				break;
-			continue;
+			if (a.i < a.n)
+				continue;
+			/* a comment left open in the last element still
+			 * counts as an (empty) address for Dovecot */
+			if (a.broken && ap_emit(&a, ADDRLIST_MAILBOX, nil, nil,
+			    none, none, cb, ctx) < 0)
+				ret = -1;
+			break;
 		}
 		break;
 	}

@@ -788,6 +788,13 @@ static const struct {
 	{ "<@a,b:u@d>",
 	  "((NIL \"INVALID_ROUTE\" \"b\" \"SYNTAX_ERROR\"))" },
 	{ "<@a,,@b:u@d>", "((NIL \"@a,@b\" \"u\" \"d\"))" },
+	{ "\"J\xc3\xb6rg M\xc3\xbcl\"ler\" <j@d>",
+	  "(({14}\r\nJ\xc3\xb6rg M\xc3\xbcl ler NIL \"MISSING_MAILBOX\" "
+	    "\"MISSING_DOMAIN\"))" },
+	{ "\"\"", "((\"\" NIL \"MISSING_MAILBOX\" \"MISSING_DOMAIN\"))" },
+	{ "<a@b>, (c", "((NIL NIL \"a\" \"b\")(NIL NIL \"MISSING_MAILBOX\" "
+	    "\"MISSING_DOMAIN\"))" },
+	{ "<@a,@b:u@>, x@y", "((NIL \"@a,@b\" \"u\" \"SYNTAX_ERROR\"))" },
 	{ "\"Giant; \\\"Big\\\" Box\" <sysservices@example.net>",
 	  "(({16}\r\nGiant; \"Big\" Box NIL \"sysservices\" "
 	    "\"example.net\"))" },
