@@ -33,12 +33,21 @@ if ! command -v clang >/dev/null 2>&1; then
 	echo "fuzz: clang not found" >&2
 	exit 2
 fi
-SAN="-fsanitize=address,undefined -fno-omit-frame-pointer"
+# UBSan reports must be crashes: recovered ones only print, and libFuzzer
+# goes on as if nothing happened
+SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined \
+    -fno-omit-frame-pointer"
 OBJ_CFLAGS="-g -O1 $SAN -fsanitize=fuzzer-no-link"
 CPPFLAGS="-std=c11 -D_GNU_SOURCE -Isrc $(pkg-config --cflags libmariadb \
     openssl 2>/dev/null)"
 CFLAGS="-g -O1 $CPPFLAGS -pthread $SAN -DFACTEUR_VERSION=\"fuzz\""
 libs="$(pkg-config --libs libmariadb openssl libargon2 zlib libcrypt) -pthread"
+# objects built with other flags (an older run.sh) are thrown away
+if [ "$(cat "$out/flags" 2>/dev/null)" != "$OBJ_CFLAGS" ]; then
+	rm -rf "$out/obj" "$out"/lib-*.a
+	mkdir -p "$out/obj"
+	echo "$OBJ_CFLAGS" >"$out/flags"
+fi
 
 # headers: the src/*.h a C file includes, directly or through headers;
 # from the object's dependency file when that is newer than the source
@@ -93,8 +102,11 @@ objects() {
 	o=$(echo "$o" | sed 's/\.c\( \|$\)/.o\1/g')
 	[ -n "$o" ] || return 0
 	# shellcheck disable=SC2086
-	if ! make -s -j"$mjobs" BUILD_DIR="$out" CC=clang \
-	    CFLAGS="$OBJ_CFLAGS" $o >"$out/make.log" 2>&1; then
+	# not the caller's make variables (make check SANITIZE=1 BUILD_DIR=..
+	# runs this through the smoke test)
+	if ! env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u MAKEOVERRIDES \
+	    make -s -j"$mjobs" BUILD_DIR="$out" SANITIZE= CC=clang \
+	    CFLAGS="$OBJ_CFLAGS" LDFLAGS= $o >"$out/make.log" 2>&1; then
 		cat "$out/make.log" >&2
 		return 1
 	fi
