@@ -175,7 +175,12 @@ mstore_folder_path(const struct mstore *st, const char *name, char *dst,
 enum ferr
 folder_make(const char *root, const char *dir, bool is_root)
 {
-	static const char *const subs[] = { "cur", "new", "tmp" };
+	/*
+	 * cur/ last: store_user_ensure() takes an existing cur/ to mean a
+	 * complete Maildir, so a delivery racing with the first one must
+	 * never find cur/ before tmp/ and new/ exist.
+	 */
+	static const char *const subs[] = { "tmp", "new", "cur" };
 	char path[SPATH_MAX];
 	size_t i;
 	int fd;
