@@ -345,13 +345,13 @@ imap_cmd_sort(struct imap_session *s, const struct imap_arg *args,
 			bad = buf_printf(&out, " MIN %u", ids[0]);
 		if (!bad && (opts & ESR_MAX) && n > 0)
 			bad = buf_printf(&out, " MAX %u", ids[n - 1]);
-		if (!bad && (opts & ESR_COUNT))
-			bad = buf_printf(&out, " COUNT %zu", n);
 		if (!bad && (opts & ESR_ALL) && n > 0) {
 			bad = buf_puts(&out, " ALL ");
 			if (!bad)
 				bad = seqset_compress(&out, ids, n);
 		}
+		if (!bad && (opts & ESR_COUNT))
+			bad = buf_printf(&out, " COUNT %zu", n);
 	} else {
 		bad = buf_puts(&out, "* SORT");
 		for (i = 0; i < n && bad == 0; i++)

@@ -65,13 +65,13 @@ esearch_format(struct buf *out, unsigned opts, const uint32_t *v, size_t n)
 	if ((opts & ESR_MAX) && n > 0 &&
 	    buf_printf(out, " MAX %u", v[n - 1]) < 0)
 		return -1;
-	if ((opts & ESR_COUNT) && buf_printf(out, " COUNT %zu", n) < 0)
-		return -1;
 	if ((opts & ESR_ALL) && n > 0) {
 		if (buf_puts(out, " ALL ") < 0 ||
 		    seqset_compress(out, v, n) < 0)
 			return -1;
 	}
+	if ((opts & ESR_COUNT) && buf_printf(out, " COUNT %zu", n) < 0)
+		return -1;
 	return 0;
 }
 

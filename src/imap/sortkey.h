@@ -29,7 +29,8 @@
 int esearch_return_parse(const struct imap_arg *a, unsigned *opts_r);
 
 /*
- * esearch_format: append " MIN a MAX b COUNT n ALL set" as opts ask for,
+ * esearch_format: append " MIN a MAX b ALL set COUNT n" as opts ask for
+ * (Dovecot's order; RFC 4731 sets none),
  * for the ascending numbers v[0..n). MIN, MAX and ALL are left out when
  * nothing matched (COUNT 0 is kept). 0, or -1 if out is full.
  */

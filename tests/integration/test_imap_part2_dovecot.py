@@ -1,4 +1,4 @@
-"""SORT and THREAD against Dovecot: random mailboxes (decorated subjects,
+"""SORT, THREAD, ESORT and ESEARCH against Dovecot: random mailboxes (decorated subjects,
 encoded words, missing and garbage dates, duplicate and missing
 Message-IDs, References and In-Reply-To to earlier, later and absent
 messages, reference loops) are filled through facteur's APPEND; the same
@@ -10,6 +10,7 @@ import calendar
 import imaplib
 import os
 import random
+import re
 import shutil
 import subprocess
 import tempfile
@@ -24,7 +25,19 @@ CMDS = (["THREAD REFERENCES UTF-8 ALL", "THREAD ORDEREDSUBJECT UTF-8 ALL",
          "THREAD REFERENCES UTF-8 NOT SUBJECT apple"] +
         ["SORT (%s) UTF-8 ALL" % c for c in
          ("SUBJECT", "DATE", "FROM", "TO", "CC", "SIZE", "ARRIVAL",
-          "REVERSE SUBJECT DATE", "FROM REVERSE DATE", "REVERSE ARRIVAL")])
+          "REVERSE SUBJECT DATE", "FROM REVERSE DATE", "REVERSE ARRIVAL")] +
+        ["SORT RETURN (MIN MAX COUNT ALL) (DATE) UTF-8 ALL",
+         "SORT RETURN (ALL) (SUBJECT) UTF-8 1:10",
+         "UID SORT RETURN (MIN MAX) (FROM) UTF-8 ALL",
+         "SEARCH RETURN (MIN MAX COUNT ALL) SUBJECT apple",
+         "UID SEARCH RETURN () FROM amy",
+         "SEARCH RETURN (MIN) SUBJECT nothing-at-all"])
+KINDS = (b"* THREAD", b"* SORT", b"* ESEARCH")
+
+
+def untag(line):
+    """An ESEARCH line without its (TAG "x") correlator."""
+    return re.sub(r'^\* ESEARCH \(TAG "[^"]*"\)', "* ESEARCH", line)
 
 
 def mailbox(seed, n):
@@ -117,8 +130,8 @@ class SortThreadVsDovecot(unittest.TestCase):
                 if line.startswith(tag):
                     self.assertIn(b" OK ", line)
                     break
-                if line.startswith((b"* THREAD", b"* SORT")):
-                    out.append(line.decode())
+                if line.startswith(KINDS):
+                    out.append(untag(line.decode()))
         m.logout()
         return out
 
@@ -136,8 +149,8 @@ class SortThreadVsDovecot(unittest.TestCase):
                            input=inp.encode(), capture_output=True,
                            env={"USER": "diff", "HOME": self.dv},
                            timeout=60)
-        return [x for x in p.stdout.decode().split("\r\n")
-                if x.startswith(("* THREAD", "* SORT"))]
+        return [untag(x) for x in p.stdout.decode().split("\r\n")
+                if x.encode().startswith(KINDS)]
 
     def check(self, seed, n):
         self.msgs = mailbox(seed, n)

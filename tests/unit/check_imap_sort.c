@@ -226,7 +226,7 @@ START_TEST(esearch_fmt)
 	ck_assert_int_eq(esearch_format(&b, ESR_MIN | ESR_MAX | ESR_COUNT |
 	    ESR_ALL, v, 7), 0);
 	ck_assert_str_eq(buf_cstr(&b),
-	    " MIN 1 MAX 10 COUNT 7 ALL 1:3,5,7:8,10");
+	    " MIN 1 MAX 10 ALL 1:3,5,7:8,10 COUNT 7");
 	buf_reset(&b);
 	ck_assert_int_eq(esearch_format(&b, ESR_MIN | ESR_MAX | ESR_COUNT |
 	    ESR_ALL, v, 0), 0);
