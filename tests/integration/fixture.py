@@ -102,6 +102,59 @@ def wait_for(pred, timeout=10.0, interval=0.05):
     return v
 
 
+class _NxStub:
+    """A loopback DNS server answering NXDOMAIN to every query (UDP).
+
+    facteur checks SPF/DKIM/DMARC on mail arriving on port 25; with no
+    dns_server it would ask the machine's resolver, and tests must send
+    nothing beyond loopback. Every Facteur uses this stub unless the test
+    gives its own dns_server (the queue and mailauth tests run a real
+    zone with dnslib)."""
+
+    def __init__(self):
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        t = threading.Thread(target=self._serve, daemon=True)
+        t.start()
+
+    def _serve(self):
+        while True:
+            try:
+                q, peer = self.sock.recvfrom(4096)
+            except OSError:
+                return
+            if len(q) < 12:
+                continue
+            # same id and question (without any EDNS record after it);
+            # QR, RD copied, RA, RCODE 3 (NXDOMAIN)
+            i = 12
+            while i < len(q) and q[i] != 0 and q[i] < 64:
+                i += 1 + q[i]
+            end = i + 5
+            if end > len(q):
+                continue
+            flags = 0x8000 | (q[2] << 8 & 0x0100) | 0x0080 | 3
+            ans = q[:2] + bytes([flags >> 8, flags & 0xff]) + \
+                b"\0\1\0\0\0\0\0\0" + q[12:end]
+            try:
+                self.sock.sendto(ans, peer)
+            except OSError:
+                pass
+
+
+_nxstub = None
+
+
+def nx_dns():
+    """ip:port of the run's NXDOMAIN stub (started on first use)."""
+    global _nxstub
+    with _lock:
+        if _nxstub is None:
+            _nxstub = _NxStub()
+        return "127.0.0.1:%d" % _nxstub.port
+
+
 class PortTaken(RuntimeError):
     """The server could not bind a port it was given."""
 
@@ -223,6 +276,7 @@ class Facteur:
             "log_level": "debug",
             "auth_fail_delay_ms": "200",
             "queue_retry": "2s, 4s",
+            "dns_server": nx_dns(),
         }
         for l in LISTENERS:
             conf[l + "_listen"] = ("127.0.0.1:%d" % self.ports[l]
