@@ -438,8 +438,9 @@ ap_mailbox(struct ap *a, addrlist_cb *cb, void *ctx)
 		if (ap_phrase(a, &name) < 0)
 			return -1;
 		host.len = 0;
-		if (name.len == mbox.len && memcmp(a->tmp.data + name.off,
-		    a->tmp.data + mbox.off, mbox.len) == 0 && !a->broken) {
+		if (name.len == mbox.len && (mbox.len == 0 ||
+		    memcmp(a->tmp.data + name.off, a->tmp.data + mbox.off,
+		    mbox.len) == 0) && !a->broken) {
 			name.len = AP_NIL;
 		} else {
 			if (name.len == 0)

@@ -34,8 +34,8 @@ use_command(struct imap_parser *p)
 	a = imap_parser_args(p, &n);
 	if (strcmp(imap_parser_name(p), "SEARCH") == 0) {
 		skip = search_charset(a, n);
-		if (skip < 0 || (size_t)skip > n)
-			return;
+		if (skip < 0 || (size_t)skip >= n)
+			return;	/* as cmd_search.c: no program */
 		k = search_parse(a + skip, n - (size_t)skip, &why);
 		if (k == NULL)
 			return;

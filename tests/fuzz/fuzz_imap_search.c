@@ -39,7 +39,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	a = imap_parser_args(p, &n);
 	skip = search_charset(a, n);
-	if (skip >= 0 && (size_t)skip <= n) {
+	if (skip >= 0 && (size_t)skip < n) {	/* as cmd_search.c */
 		k = search_parse(a + skip, n - (size_t)skip, &why);
 		if (k != NULL) {
 			search_prepare(k, 5, 50, NULL, NULL);
