@@ -200,7 +200,8 @@ schema_migrations(const char *dir, struct migration **m_r, size_t *n_r,
 	}
 	closedir(dp);
 	dp = NULL;
-	qsort(m, n, sizeof(*m), schema_mig_cmp);
+	if (n > 1)
+		qsort(m, n, sizeof(*m), schema_mig_cmp);
 	for (i = 1; i < n; i++) {
 		if (m[i].version == m[i - 1].version) {
 			*error_r = db_errf("%s: %s and %s have the same "

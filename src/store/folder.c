@@ -373,7 +373,8 @@ mstore_list(struct mstore *st, struct mstore_folder **list_r, size_t *count_r)
 		return e;
 	if (subs_read(st->root, &subs, &nsubs, &version) != FERR_NONE)
 		nsubs = 0;
-	qsort(subs, nsubs, sizeof(*subs), folder_strcmp);
+	if (nsubs > 1)
+		qsort(subs, nsubs, sizeof(*subs), folder_strcmp);
 	/* add missing parents: "a" and "a.b" for "a.b.c" */
 	for (i = 0; i < fn.n; i++) {
 		const char *s = fn.v[i], *dot;

@@ -182,10 +182,15 @@ class DovecotInterop(unittest.TestCase):
             lib = os.path.join(build, "libfacteur.a")
             if not os.path.exists(lib):
                 raise unittest.SkipTest("library not built: " + lib)
-            subprocess.run(["cc", "-std=c11", "-D_GNU_SOURCE", "-pthread",
-                            "-I" + os.path.join(TOP, "src"), "-o", dst,
-                            os.path.join(TOP, "tests/tools/storetool.c"),
-                            lib, "-pthread"], check=True)
+            # a library built with SANITIZE=1 needs the same runtime
+            san = []
+            nm = subprocess.run(["nm", lib], capture_output=True, text=True)
+            if "__asan_" in nm.stdout or "__ubsan_" in nm.stdout:
+                san = ["-fsanitize=address,undefined"]
+            subprocess.run(["cc", "-std=c11", "-D_GNU_SOURCE", "-pthread"] +
+                           san + ["-I" + os.path.join(TOP, "src"), "-o", dst,
+                                  os.path.join(TOP, "tests/tools/storetool.c"),
+                                  lib, "-pthread"], check=True)
         os.chmod(dst, 0o755)
         return dst
 
