@@ -336,8 +336,11 @@ hdr_ew_decode(const struct hdr_ew *w, struct buf *tmp)
 static int
 hdr_flush(const struct hdr_ew *cur, struct buf *tmp, struct buf *out)
 {
-	int r = charset_to_utf8(cur->cs, cur->cslen, tmp->data, tmp->len, out);
+	int r;
 
+	if (tmp->len == 0)
+		return 0;	/* an encoded word that decodes to nothing */
+	r = charset_to_utf8(cur->cs, cur->cslen, tmp->data, tmp->len, out);
 	buf_reset(tmp);
 	return r < 0 ? -1 : 0;
 }

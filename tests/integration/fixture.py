@@ -329,7 +329,13 @@ class Facteur:
         self.proc = subprocess.Popen(cmd, stdout=self.log_fh,
                                      stderr=subprocess.STDOUT)
         if wait:
-            self.wait_ready()
+            try:
+                self.wait_ready()
+            except BaseException:
+                # setUpClass failing skips tearDownClass: never leave a
+                # server behind
+                self.stop()
+                raise
         return self
 
     def wait_ready(self, timeout=20.0):
