@@ -273,6 +273,19 @@ api_password_ok(struct api_call *a, const char *pw)
 	return true;
 }
 
+/* api_hash_password: the {ARGON2ID} hash of pw, or NULL with the
+ * error reply set (malloc'ed: the caller frees). */
+static char *
+api_hash_password(struct api_call *a, const char *pw)
+{
+	const char *err = NULL;
+	char *hash = pw_hash(NULL, pw, strlen(pw), &err);
+
+	if (hash == NULL)
+		http_resp_error(a->r, 500, "cannot hash the password");
+	return hash;
+}
+
 /* ---- login ----------------------------------------------------------- */
 
 static void
@@ -763,11 +776,9 @@ api_users_post(struct api_call *a)
 		return;
 	str_copy(lower, email, sizeof(lower));
 	str_lower(lower);
-	hash = pw_hash(NULL, pw, strlen(pw), &err);
-	if (hash == NULL) {
-		http_resp_error(a->r, 500, "cannot hash the password");
+	hash = api_hash_password(a, pw);
+	if (hash == NULL)
 		return;
-	}
 	if (dir_user_add(a->x->srv->dir, lower, hash, quota, &fe, &err) < 0) {
 		free(hash);
 		api_dir_fail(a, fe, err);
@@ -818,11 +829,9 @@ api_users_password(struct api_call *a)
 	}
 	if (!api_password_ok(a, pw))
 		return;
-	hash = pw_hash(NULL, pw, strlen(pw), &err);
-	if (hash == NULL) {
-		http_resp_error(a->r, 500, "cannot hash the password");
+	hash = api_hash_password(a, pw);
+	if (hash == NULL)
 		return;
-	}
 	if (dir_user_set_password(a->x->srv->dir, email, hash, &fe,
 	    &err) < 0) {
 		free(hash);
@@ -1178,11 +1187,9 @@ api_admins_post(struct api_call *a)
 	}
 	if (!api_password_ok(a, pw))
 		return;
-	hash = pw_hash(NULL, pw, strlen(pw), &err);
-	if (hash == NULL) {
-		http_resp_error(a->r, 500, "cannot hash the password");
+	hash = api_hash_password(a, pw);
+	if (hash == NULL)
 		return;
-	}
 	if (dir_admin_add(a->x->srv->dir, name, hash, &fe, &err) < 0) {
 		free(hash);
 		api_dir_fail(a, fe, err);
